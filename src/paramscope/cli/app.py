@@ -1,0 +1,76 @@
+"""CLI app: the ``paramscope`` command group and the one place errors become exit codes.
+
+Exit codes: 0 ok; 2 bad input or usage (any ``ConfigError``, any click usage error); 1 a runtime
+failure; 130 interrupted. Every error is one line on standard error: ``error: <message>``. Set
+``PARAMSCOPE_DEBUG=1`` to see the traceback of an unexpected error instead.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from paramscope.cli.common import EXIT_RUNTIME, EXIT_USAGE, CommandError, Interrupted
+from paramscope.cli.demo import demo
+from paramscope.cli.inspect import best, status, trials
+from paramscope.cli.run import run, worker
+from paramscope.errors import ConfigError, ParamscopeError
+
+def _one_line(exc: click.UsageError) -> CommandError:
+    hint = ""
+    if exc.ctx is not None:
+        hint = f" (see '{exc.ctx.command_path} --help')"
+    return CommandError(exc.format_message() + hint, EXIT_USAGE)
+
+
+class ParamscopeGroup(click.Group):
+    """A click group that turns paramscope's errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (CommandError, Interrupted, click.exceptions.Exit, click.Abort):
+            raise
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+        except ConfigError as exc:
+            raise CommandError(str(exc), EXIT_USAGE) from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted") from None
+        except ParamscopeError as exc:
+            raise CommandError(str(exc), EXIT_RUNTIME) from None
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            if os.environ.get("PARAMSCOPE_DEBUG"):
+                raise
+            raise CommandError(f"{type(exc).__name__}: {exc}", EXIT_RUNTIME) from None
+
+
+@click.group(cls=ParamscopeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="paramscope", prog_name="paramscope")
+def cli() -> None:
+    """Optimize, understand and calibrate expensive functions on one database of runs.
+
+    \b
+    Start with:   paramscope demo
+    Your own:     paramscope run study.toml
+    Look:         paramscope status
+    """
+
+
+for _command in (demo, run, worker, status, best, trials):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """The ``paramscope`` console script.
+
+    Example:
+        >>> from click.testing import CliRunner
+        >>> CliRunner().invoke(cli, ["--version"]).output.startswith("paramscope, version")
+        True
+    """
+    cli(prog_name="paramscope")

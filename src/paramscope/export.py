@@ -1,0 +1,44 @@
+"""Export: trials as a pandas DataFrame (one row per trial, flat columns) for analysis by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from paramscope.storage.base import StudySpec
+from paramscope.trial import Trial
+
+
+def trial_row(trial: Trial) -> dict[str, Any]:
+    """A flat dict: number, state, value, ``params.<name>``, ``values.<name>``, times, error."""
+    row: dict[str, Any] = {"number": trial.number, "state": str(trial.state), "value": trial.value}
+    row.update({f"params.{k}": v for k, v in trial.params.items()})
+    row.update({f"values.{k}": v for k, v in trial.values.items()})
+    row.update(
+        started=trial.started,
+        finished=trial.finished,
+        duration=trial.duration,
+        worker=trial.worker,
+        error=trial.error,
+    )
+    return row
+
+
+def trials_frame(trials: Sequence[Trial], spec: StudySpec) -> pd.DataFrame:
+    """The study's trials as a DataFrame; columns exist even when there are no trials yet.
+
+    Example:
+        >>> from paramscope.space import Space, Float
+        >>> spec = StudySpec(name="s", space=Space({"x": Float(0, 1)}))
+        >>> list(trials_frame([], spec).columns)[:4]
+        ['number', 'state', 'value', 'params.x']
+    """
+    columns = ["number", "state", "value"] + [f"params.{n}" for n in spec.space.names]
+    columns += [f"values.{n}" for n in spec.objectives]
+    columns += [f"values.{n}" for n in spec.constraints]
+    rows = [trial_row(t) for t in trials]
+    extra = [c for row in rows for c in row if c not in columns]
+    ordered = columns + list(dict.fromkeys(extra))
+    return pd.DataFrame(rows, columns=ordered)

@@ -1,0 +1,197 @@
+"""GP surrogate: a Matérn-5/2 ARD Gaussian process over the unit cube of a space.
+
+The sampler fits one per modelled quantity (the objective, each constraint) on standardized targets
+(``transforms.py``), then asks it for the posterior mean and variance of the latent function, with
+their gradients wrt the unit-cube point for the acquisition optimizer, and conditions it on
+pending points (fantasies) without refitting its hyperparameters.
+"""
+
+# ruff: noqa: N803, N806  (matrix names X, K, L follow the maths and scikit-learn)
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy.linalg import solve_triangular
+
+from paramscope.models.features import FeatureMap
+from paramscope.models.fit import GPHyper, GPOptions, fit_hyperparameters, lengthscale_prior
+from paramscope.models.kernels import matern52, matern52_grad_factor, scale_inputs, sqdist
+from paramscope.models.linalg import ModelFitError, cho_solve_lower, robust_cholesky
+from paramscope.space import FloatArray
+
+_MIN_VAR = 1e-12
+
+
+def default_hyper(d: int, options: GPOptions | None = None) -> GPHyper:
+    """Hyperparameters at the prior's mode (lengthscales) for a GP not fitted yet.
+
+    Example:
+        >>> default_hyper(2).outputscale
+        1.0
+    """
+    options = options or GPOptions()
+    mu, sd = lengthscale_prior(d)
+    return GPHyper(np.full(d, mu - sd**2), 0.0, math.log(max(options.min_noise, 1e-4)))
+
+
+@dataclass(frozen=True)
+class _State:
+    """A GP conditioned on data: scaled inputs, targets, Cholesky factor and ``K^-1 y``."""
+
+    Z: FloatArray
+    y: FloatArray
+    L: FloatArray
+    alpha: FloatArray
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianProcess:
+    """Matérn-5/2 ARD GP with constant zero mean over ``[0, 1]^d`` (targets standardized).
+
+    ``fit`` chooses hyperparameters (warm-started from ``hyper`` when given) and conditions on the
+    data; ``condition`` adds points under the current hyperparameters (a block Cholesky update when
+    already conditioned). ``predict`` returns the latent function's mean and variance (no noise).
+
+    Attributes:
+        fmap: feature map of the space (kinds of parameters, one-hot choices).
+        hyper: hyperparameters; None until fitted (``condition`` then uses the prior's mode).
+        options: priors and effort of the hyperparameter fit.
+        full_fit: run the multi-start fit even when ``hyper`` is given (warm start included).
+        seed: seeds the random starts of the fit.
+
+    Example:
+        >>> from paramscope.space import Space, Float
+        >>> fmap = FeatureMap.from_space(Space({"x": Float(0.0, 1.0)}))
+        >>> X = np.linspace(0, 1, 6)[:, None]
+        >>> gp = GaussianProcess(fmap).fit(X, np.cos(4 * X[:, 0]))
+        >>> mean, var = gp.predict(X[:2])
+        >>> bool(np.allclose(mean, np.cos(4 * X[:2, 0]), atol=1e-2)), bool(np.all(var < 1e-2))
+        (True, True)
+    """
+
+    fmap: FeatureMap
+    hyper: GPHyper | None = None
+    options: GPOptions = field(default_factory=GPOptions)
+    full_fit: bool = True
+    seed: int | None = 0
+    _state: _State | None = None
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the GP holds data (``predict`` works)."""
+        return self._state is not None
+
+    @property
+    def n(self) -> int:
+        """Number of points conditioned on."""
+        return 0 if self._state is None else int(self._state.y.shape[0])
+
+    def _hyper(self) -> GPHyper:
+        return self.hyper if self.hyper is not None else default_hyper(self.fmap.dim, self.options)
+
+    def _inputs(self, X: FloatArray, hyper: GPHyper) -> FloatArray:
+        F = self.fmap.transform(np.atleast_2d(np.asarray(X, dtype=float)))
+        return scale_inputs(F, hyper.lengthscale, self.fmap.groups)
+
+    def fit(self, X: FloatArray, y: FloatArray) -> GaussianProcess:
+        """Fit hyperparameters on ``X: (n, d)`` unit-cube points and ``y: (n,)``; return the GP.
+
+        Raises:
+            ModelFitError: non-finite data, or a covariance that never factors.
+        """
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        if X.shape[0] != y.shape[0] or X.shape[0] == 0:
+            raise ModelFitError(f"fit needs n >= 1 matching rows, got X {X.shape}, y {y.shape}")
+        if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+            raise ModelFitError("fit got non-finite inputs or targets")
+        F = self.fmap.transform(X)
+        hyper = fit_hyperparameters(
+            F,
+            y,
+            self.fmap.groups,
+            warm=self.hyper,
+            full=self.full_fit,
+            options=self.options,
+            rng=np.random.default_rng(self.seed),
+        )
+        return replace(self, hyper=hyper, _state=None).condition(X, y)
+
+    def condition(self, X: FloatArray, y: FloatArray) -> GaussianProcess:
+        """The GP also conditioned on ``X: (q, d)``, ``y: (q,)`` (hyperparameters unchanged).
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> gp.condition(np.array([[0.5]]), np.array([1.0])).n
+            1
+        """
+        hyper = self._hyper()
+        Zn = self._inputs(X, hyper)
+        yn = np.asarray(y, dtype=float).reshape(-1)
+        K22 = matern52(sqdist(Zn, Zn), hyper.outputscale) + hyper.noise * np.eye(Zn.shape[0])
+        s = self._state
+        if s is None:
+            Z, yy, L = Zn, yn, robust_cholesky(K22)
+        else:
+            B = solve_triangular(
+                s.L, matern52(sqdist(s.Z, Zn), hyper.outputscale), lower=True, check_finite=False
+            )
+            C = robust_cholesky(K22 - B.T @ B)
+            n, q = s.L.shape[0], Zn.shape[0]
+            L = np.zeros((n + q, n + q))
+            L[:n, :n], L[n:, :n], L[n:, n:] = s.L, B.T, C
+            Z, yy = np.vstack([s.Z, Zn]), np.concatenate([s.y, yn])
+        state = _State(Z, yy, L, cho_solve_lower(L, yy))
+        return replace(self, hyper=hyper, _state=state)
+
+    def _require(self) -> tuple[_State, GPHyper]:
+        if self._state is None or self.hyper is None:
+            raise ModelFitError("the GP has no data yet: call fit or condition first")
+        return self._state, self.hyper
+
+    def predict(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Posterior mean ``(m,)`` and latent (noise-free) variance ``(m,)`` at ``X: (m, d)``."""
+        s, hyper = self._require()
+        Zx = self._inputs(X, hyper)
+        Kx = matern52(sqdist(Zx, s.Z), hyper.outputscale)
+        mean: FloatArray = Kx @ s.alpha
+        v = solve_triangular(s.L, Kx.T, lower=True, check_finite=False)
+        var: FloatArray = np.maximum(hyper.outputscale - np.einsum("nm,nm->m", v, v), _MIN_VAR)
+        return mean, var
+
+    def predict_with_grad(
+        self, X: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Mean, variance and their gradients wrt the unit-cube point.
+
+        Args:
+            X: ``(m, d)`` unit-cube points.
+
+        Returns:
+            ``mean: (m,)``, ``var: (m,)``, ``dmean: (m, d)``, ``dvar: (m, d)``. Gradients are wrt
+            the ordered dims (``fmap.ordered_dims``: floats and relaxed grids); zero for choices.
+        """
+        s, hyper = self._require()
+        Zx = self._inputs(X, hyper)
+        D2 = sqdist(Zx, s.Z)
+        Kx = matern52(D2, hyper.outputscale)
+        G = matern52_grad_factor(D2, hyper.outputscale)
+        mean: FloatArray = Kx @ s.alpha
+        v = solve_triangular(s.L, Kx.T, lower=True, check_finite=False)
+        var_raw = hyper.outputscale - np.einsum("nm,nm->m", v, v)
+        var: FloatArray = np.maximum(var_raw, _MIN_VAR)
+        w = solve_triangular(s.L, v, lower=True, trans="T", check_finite=False).T
+        Ga, Gw = G * s.alpha[None, :], G * w
+        dmean_z = -(Zx * Ga.sum(1)[:, None] - Ga @ s.Z)
+        dvar_z = 2.0 * (Zx * Gw.sum(1)[:, None] - Gw @ s.Z)
+        dvar_z[var_raw <= _MIN_VAR] = 0.0
+        cols = self.fmap.ordered_dims.shape[0]
+        inv_l = self.fmap.col_scale[:cols] / hyper.lengthscale[self.fmap.groups[:cols]]
+        dmean = np.zeros((Zx.shape[0], self.fmap.dim))
+        dvar = np.zeros_like(dmean)
+        dmean[:, self.fmap.ordered_dims] = dmean_z[:, :cols] * inv_l
+        dvar[:, self.fmap.ordered_dims] = dvar_z[:, :cols] * inv_l
+        return mean, var, dmean, dvar

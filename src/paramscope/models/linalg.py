@@ -1,0 +1,74 @@
+"""Linear algebra for the GP surrogate: Cholesky with a jitter fallback, solves and the inverse.
+
+A covariance matrix that is positive definite in exact arithmetic can fail to factor in floating
+point (near-duplicate inputs, tiny noise). ``robust_cholesky`` then adds increasing jitter to the
+diagonal and, past the largest, raises ``ModelFitError`` so the sampler can fall back.
+"""
+
+# ruff: noqa: N803, N806  (matrix names X, K, L follow the maths and scikit-learn)
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import lapack, solve_triangular
+
+from paramscope.errors import ParamscopeError
+from paramscope.space import FloatArray
+
+JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4)
+
+
+class ModelFitError(ParamscopeError, ArithmeticError):
+    """A surrogate could not be fitted (non-finite data, a matrix that will not factor)."""
+
+
+def robust_cholesky(K: FloatArray) -> FloatArray:
+    """Lower Cholesky factor of ``K: (n, n)``, adding jitter (times its mean diagonal) if needed.
+
+    Raises:
+        ModelFitError: ``K`` is not finite, or not positive definite even with the largest jitter.
+
+    Example:
+        >>> robust_cholesky(np.array([[4.0, 2.0], [2.0, 2.0]])).tolist()
+        [[2.0, 0.0], [1.0, 1.0]]
+    """
+    if not np.all(np.isfinite(K)):
+        raise ModelFitError("covariance matrix has non-finite entries")
+    scale = float(np.mean(np.diag(K))) if K.shape[0] else 1.0
+    for jitter in JITTERS:
+        A = K + (jitter * scale) * np.eye(K.shape[0]) if jitter else K
+        L, info = lapack.dpotrf(A, lower=1, clean=1, overwrite_a=0)
+        if info == 0:
+            out: FloatArray = L
+            return out
+    raise ModelFitError(
+        f"covariance matrix of size {K.shape[0]} is not positive definite even with jitter "
+        f"{JITTERS[-1]:g} x its mean diagonal"
+    )
+
+
+def cho_solve_lower(L: FloatArray, B: FloatArray) -> FloatArray:
+    """Solve ``(L L') X = B`` given the lower factor ``L: (n, n)``; ``B: (n,)`` or ``(n, k)``.
+
+    Example:
+        >>> cho_solve_lower(np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([4.0, 2.0])).tolist()
+        [1.0, 0.0]
+    """
+    half = solve_triangular(L, B, lower=True, check_finite=False)
+    out: FloatArray = solve_triangular(L, half, lower=True, trans="T", check_finite=False)
+    return out
+
+
+def cho_inverse(L: FloatArray) -> FloatArray:
+    """The inverse ``(L L')^{-1}: (n, n)`` from the lower factor ``L`` (LAPACK ``potri``).
+
+    Example:
+        >>> cho_inverse(np.array([[2.0, 0.0], [0.0, 1.0]])).tolist()
+        [[0.25, 0.0], [0.0, 1.0]]
+    """
+    inv, info = lapack.dpotri(L, lower=1)
+    if info != 0:
+        raise ModelFitError(f"could not invert the covariance matrix (LAPACK info={info})")
+    lower = np.tril(inv)
+    out: FloatArray = lower + np.tril(inv, -1).T
+    return out

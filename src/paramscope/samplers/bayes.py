@@ -1,0 +1,380 @@
+"""Bayesian optimization sampler: history -> GP surrogates -> LogEI -> the next points to run.
+
+Composition only; the maths lives in ``models/`` and ``acquisition/``. One ``suggest`` call:
+
+1. Reads the history: complete trials with finite objective values train the objective model
+   (several objectives are scalarized ParEGO-style); complete and stopped trials with a finite
+   constraint value train that constraint's model; failed trials train nothing; running and queued
+   trials are pending. Every trial's parameters are ``seen`` and never suggested again.
+2. Until ``n_init`` trials are complete or pending, takes the scrambled Sobol sequence (trial
+   number ``k`` takes point ``k``, as the ``sobol`` sampler does).
+3. Otherwise fits the GPs (warm-started from this sampler's previous fit on the same space), makes
+   them believe their own posterior mean at the pending points (kriging believer), and for each of
+   the ``n`` points maximizes LogEI x P(feasible), then believes the chosen point too, so a batch
+   and concurrent workers get distinct, useful points.
+4. Any model failure falls back to Sobol points with a ``SamplerFallbackWarning``; ``suggest``
+   never raises for a numerical reason.
+"""
+
+# ruff: noqa: N803, N806  (matrix names X, Y, U follow the maths and scikit-learn)
+
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from paramscope.acquisition import (
+    AcquisitionFunction,
+    ConstraintModel,
+    OptimizeOptions,
+    augmented_chebyshev,
+    optimize_acquisition,
+    plugin_incumbent,
+    random_unseen,
+    random_weights,
+)
+from paramscope.errors import ConfigError
+from paramscope.models import FeatureMap, GaussianProcess, GPHyper, GPOptions, OutputTransform
+from paramscope.models.features import ParamKey
+from paramscope.models.linalg import ModelFitError
+from paramscope.samplers.base import History
+from paramscope.samplers.random import trial_rng
+from paramscope.samplers.sobol import sobol_points
+from paramscope.space import FloatArray, Params, Space
+from paramscope.trial import TrialState
+
+_FALLBACK_ERRORS = (ModelFitError, np.linalg.LinAlgError, ArithmeticError, ValueError)
+_N_ANCHORS = 5
+
+
+class SamplerFallbackWarning(RuntimeWarning):
+    """The Bayesian sampler could not use its model and suggested quasi-random points instead."""
+
+
+@dataclass(frozen=True)
+class BayesOptions:
+    """Settings of ``BayesSampler``.
+
+    Attributes:
+        n_init: size of the Sobol initial design; None = ``max(5, min(2 d, 10))``.
+        acquisition: ``"ei"`` (LogEI, noise-aware when the fitted noise is large) or ``"ucb"``.
+        ucb_beta: UCB's exploration weight (``mean - sqrt(beta) * std``).
+        deterministic: the objective returns the same value for the same parameters: fix the
+            GP noise at a tiny value instead of inferring it.
+        noisy_threshold: fitted noise / outputscale above which LogEI uses the plug-in incumbent.
+        refit_growth: run a full multi-start hyperparameter fit when the data have grown by this
+            factor since the last one; in between, one warm-started run.
+        gp: priors and effort of the GP hyperparameter fits.
+        optimizer: effort of the acquisition optimizer.
+
+    Example:
+        >>> BayesOptions().initial_design_size(3)
+        6
+    """
+
+    n_init: int | None = None
+    acquisition: Literal["ei", "ucb"] = "ei"
+    ucb_beta: float = 4.0
+    deterministic: bool = False
+    noisy_threshold: float = 1e-3
+    refit_growth: float = 1.5
+    gp: GPOptions = field(default_factory=GPOptions)
+    optimizer: OptimizeOptions = field(default_factory=OptimizeOptions)
+
+    def __post_init__(self) -> None:
+        if self.n_init is not None and (not isinstance(self.n_init, int) or self.n_init < 1):
+            raise ConfigError(f"BayesOptions: n_init must be an integer >= 1, got {self.n_init!r}")
+        if self.acquisition not in ("ei", "ucb"):
+            raise ConfigError(
+                f"BayesOptions: acquisition must be 'ei' or 'ucb', got {self.acquisition!r}"
+            )
+        if not self.ucb_beta > 0:
+            raise ConfigError(f"BayesOptions: ucb_beta must be > 0, got {self.ucb_beta!r}")
+        if not self.refit_growth > 1:
+            raise ConfigError(f"BayesOptions: refit_growth must be > 1, got {self.refit_growth!r}")
+
+    def initial_design_size(self, d: int) -> int:
+        """Number of Sobol points before the model takes over, for ``d`` parameters."""
+        return self.n_init if self.n_init is not None else max(5, min(2 * d, 10))
+
+
+@dataclass(frozen=True)
+class _Data:
+    """The history as arrays: ``X: (n, d)``, minimized objectives ``Y: (n, k)`` and the rest."""
+
+    X: FloatArray
+    Y: FloatArray
+    feasible: NDArray[np.bool_]
+    constraints: Mapping[str, tuple[FloatArray, FloatArray]]
+    pending: FloatArray
+    seen: frozenset[ParamKey]
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """A cached hyperparameter fit: the data it was fit on and the size at the last full fit."""
+
+    fingerprint: str
+    hyper: GPHyper
+    n_full: int
+
+
+@dataclass(frozen=True)
+class _Models:
+    """Fitted models ready for acquisition, and where to search first."""
+
+    objective: GaussianProcess | None
+    incumbent: float
+    constraints: tuple[ConstraintModel, ...]
+    constraint_gps: tuple[GaussianProcess, ...]
+    anchors: FloatArray
+
+    def believe(self, U: FloatArray) -> _Models:
+        """Condition every model on its own posterior mean at ``U: (q, d)`` (kriging believer)."""
+        if U.shape[0] == 0:
+            return self
+        constraints, gps = [], []
+        feasible = np.ones(U.shape[0], dtype=bool)
+        for c, gp in zip(self.constraints, self.constraint_gps, strict=True):
+            mean = gp.predict(U)[0]
+            feasible &= mean <= c.bound if c.op == "<=" else mean >= c.bound
+            gps.append(gp.condition(U, mean))
+            constraints.append(replace(c, model=gps[-1]))
+        objective, incumbent = self.objective, self.incumbent
+        if objective is not None:
+            mean = objective.predict(U)[0]
+            objective = objective.condition(U, mean)
+            if feasible.any():
+                incumbent = min(incumbent, float(mean[feasible].min()))
+        return _Models(objective, incumbent, tuple(constraints), tuple(gps), self.anchors)
+
+
+def _is_feasible(values: Mapping[str, float], constraints: Mapping[str, tuple[str, float]]) -> bool:
+    for name, (op, bound) in constraints.items():
+        v = values.get(name)
+        if v is None or not math.isfinite(v):
+            return False
+        if (op == "<=" and not v <= bound) or (op == ">=" and not v >= bound):
+            return False
+    return True
+
+
+def _collect(history: History, fmap: FeatureMap) -> _Data:
+    names = list(history.objectives)
+    signs = np.array([1.0 if history.objectives[n] == "min" else -1.0 for n in names])
+    X, Y, feasible, pending, seen = [], [], [], [], set()
+    cons: dict[str, tuple[list[FloatArray], list[float]]] = {
+        c: ([], []) for c in history.constraints
+    }
+    for t in history.trials:
+        try:
+            u, key = history.space.encode(t.params), fmap.params_key(t.params)
+        except (KeyError, ValueError, TypeError):
+            continue  # parameters from another space version: not usable, not suggestible
+        seen.add(key)
+        if t.state in (TrialState.RUNNING, TrialState.QUEUED):
+            pending.append(u)
+            continue
+        if t.state == TrialState.FAILED:
+            continue
+        for name, (xs, ys) in cons.items():
+            v = t.values.get(name)
+            if v is not None and math.isfinite(v):
+                xs.append(u)
+                ys.append(float(v))
+        values = [t.values.get(n) for n in names]
+        if t.state != TrialState.COMPLETE or any(v is None or not math.isfinite(v) for v in values):
+            continue
+        X.append(u)
+        Y.append(signs * np.array(values, dtype=float))
+        feasible.append(_is_feasible(t.values, history.constraints))
+    d, k = history.space.dim, len(names)
+    return _Data(
+        X=np.array(X).reshape(len(X), d),
+        Y=np.array(Y).reshape(len(Y), k),
+        feasible=np.array(feasible, dtype=bool),
+        constraints={
+            c: (np.array(xs).reshape(len(xs), d), np.array(ys)) for c, (xs, ys) in cons.items()
+        },
+        pending=np.array(pending).reshape(len(pending), d),
+        seen=frozenset(seen),
+    )
+
+
+class BayesSampler:
+    """GP-based Bayesian optimization (the default ``sampler="bayes"``); see the module doc.
+
+    The sampler keeps a small cache of hyperparameters per space to warm-start the next fit, so
+    one object should serve one study across calls. Under a seed, the same sequence of histories
+    gives the same suggestions.
+
+    Example:
+        >>> from paramscope.space import Space, Float
+        >>> history = History(Space({"x": Float(0.0, 1.0)}), seed=0)
+        >>> len(BayesSampler().suggest(history, n=2))
+        2
+    """
+
+    def __init__(self, options: BayesOptions | None = None) -> None:
+        self.options = options or BayesOptions()
+        self._cache: dict[tuple[Space, str], _Fit] = {}
+        self._seed = int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
+
+    def suggest(self, history: History, n: int = 1) -> list[Params]:
+        """``n`` distinct new parameter dicts for ``history``, none already tried or pending."""
+        if not isinstance(n, int) or n < 1:
+            raise ConfigError(f"suggest: n must be an integer >= 1, got {n!r}")
+        fmap = FeatureMap.from_space(history.space)
+        data = _collect(history, fmap)
+        started = data.X.shape[0] + data.pending.shape[0]
+        n_sobol = min(n, max(0, self.options.initial_design_size(fmap.dim) - started))
+        points = self._sobol(history, fmap, set(data.seen), n_sobol, 0)
+        if n_sobol < n:
+            rng = trial_rng(history.seed, history.next_number)
+            try:
+                picks = self._bayes(fmap, history, data, n - n_sobol, points, rng)
+            except _FALLBACK_ERRORS as exc:
+                warnings.warn(
+                    f"bayes sampler: the model failed ({type(exc).__name__}: {exc}); "
+                    "suggesting quasi-random points instead",
+                    SamplerFallbackWarning,
+                    stacklevel=2,
+                )
+                picks = None
+            if picks is None:  # too little data for any model, or a failed one: stay quasi-random
+                seen = self._seen(fmap, data, points)
+                picks = self._sobol(history, fmap, seen, n - n_sobol, n_sobol)
+            points += picks
+        return [history.space.decode(u) for u in points]
+
+    @staticmethod
+    def _seen(fmap: FeatureMap, data: _Data, points: list[FloatArray]) -> set[ParamKey]:
+        return set(data.seen) | {fmap.key(u) for u in points}
+
+    def _sobol(
+        self, history: History, fmap: FeatureMap, seen: set[ParamKey], count: int, offset: int
+    ) -> list[FloatArray]:
+        """``count`` unseen points of the scrambled Sobol sequence from trial ``next + offset``."""
+        seed = history.seed if history.seed is not None else self._seed
+        out: list[FloatArray] = []
+        start = history.next_number + offset
+        for _ in range(8):
+            if len(out) == count:
+                break
+            for u in sobol_points(fmap.dim, start, 4 * count, seed):
+                if len(out) < count and fmap.key(u) not in seen:
+                    seen.add(fmap.key(u))
+                    out.append(u)
+            start += 4 * count
+        rng = trial_rng(history.seed, history.next_number + offset)
+        while len(out) < count:
+            out.append(random_unseen(fmap, rng, seen))
+            seen.add(fmap.key(out[-1]))
+        return out
+
+    def _bayes(
+        self,
+        fmap: FeatureMap,
+        history: History,
+        data: _Data,
+        count: int,
+        batch: list[FloatArray],
+        rng: np.random.Generator,
+    ) -> list[FloatArray] | None:
+        """``count`` points by the models, or None when there is too little data to fit one."""
+        fitted = self._models(fmap, history, data, rng)
+        if fitted is None:
+            return None
+        models = fitted.believe(np.vstack([data.pending, *[u[None] for u in batch]]))
+        seen = self._seen(fmap, data, batch)
+        picks: list[FloatArray] = []
+        for _ in range(count):
+            acq = AcquisitionFunction(
+                models.objective,
+                incumbent=models.incumbent,
+                constraints=models.constraints,
+                kind=self.options.acquisition,
+                beta=self.options.ucb_beta,
+            )
+            u = optimize_acquisition(
+                acq,
+                fmap,
+                rng=rng,
+                seen=seen,
+                anchors=models.anchors,
+                options=self.options.optimizer,
+            )
+            picks.append(u)
+            seen.add(fmap.key(u))
+            if len(picks) < count:
+                models = models.believe(u[None])
+        return picks
+
+    def _models(
+        self, fmap: FeatureMap, history: History, data: _Data, rng: np.random.Generator
+    ) -> _Models | None:
+        constraints, gps = [], []
+        for name, (op, bound) in history.constraints.items():
+            Xc, yc = data.constraints[name]
+            if Xc.shape[0] < 2:
+                continue
+            t = OutputTransform.fit(yc, power=False)
+            gps.append(self._fit(fmap, f"constraint:{name}", Xc, t.forward(yc), rng))
+            constraints.append(ConstraintModel(gps[-1], float(t.forward(np.array(bound))), op))
+        feasible = data.feasible if history.constraints else np.ones(data.X.shape[0], dtype=bool)
+        if data.X.shape[0] < 2 or not feasible.any():
+            if not constraints:
+                return None
+            acq = AcquisitionFunction(None, constraints=tuple(constraints))
+            X = np.vstack([c[0] for c in data.constraints.values()])
+            anchors = X[np.argsort(-acq(X), kind="stable")[:_N_ANCHORS]]
+            return _Models(None, 0.0, tuple(constraints), tuple(gps), anchors)
+        y = data.Y[:, 0]
+        if data.Y.shape[1] > 1:
+            y = augmented_chebyshev(data.Y, random_weights(data.Y.shape[1], rng))
+        z = OutputTransform.fit(y).forward(y)
+        gp = self._fit(fmap, "objective", data.X, z, rng)
+        assert gp.hyper is not None
+        incumbent = float(z[feasible].min())
+        noisy = gp.hyper.noise > self.options.noisy_threshold * gp.hyper.outputscale
+        if noisy and not self._gp_options.deterministic:
+            incumbent = plugin_incumbent(gp.predict(data.X[feasible])[0])
+        order = np.argsort(np.where(feasible, z, np.inf), kind="stable")[:_N_ANCHORS]
+        anchors = data.X[order[feasible[order]]]
+        return _Models(gp, incumbent, tuple(constraints), tuple(gps), anchors)
+
+    @property
+    def _gp_options(self) -> GPOptions:
+        gp = self.options.gp
+        return replace(gp, deterministic=True) if self.options.deterministic else gp
+
+    def _fit(
+        self, fmap: FeatureMap, role: str, X: FloatArray, y: FloatArray, rng: np.random.Generator
+    ) -> GaussianProcess:
+        """A GP on ``(X, y)``; reuses the cached fit of identical data, else warm-starts from it."""
+        seed = int(rng.integers(2**31))
+        key = (fmap.space, role)
+        fingerprint = hashlib.blake2b(X.tobytes() + y.tobytes(), digest_size=16).hexdigest()
+        entry = self._cache.get(key)
+        options = self._gp_options
+        if entry is not None and entry.fingerprint == fingerprint:
+            return GaussianProcess(fmap, hyper=entry.hyper, options=options).condition(X, y)
+        n = X.shape[0]
+        full = entry is None or n >= self.options.refit_growth * entry.n_full
+        gp = GaussianProcess(
+            fmap,
+            hyper=None if entry is None else entry.hyper,
+            options=options,
+            full_fit=full,
+            seed=seed,
+        ).fit(X, y)
+        assert gp.hyper is not None
+        self._cache[key] = _Fit(fingerprint, gp.hyper, n if full or entry is None else entry.n_full)
+        return gp

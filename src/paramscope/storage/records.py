@@ -1,0 +1,161 @@
+"""Records: the translation between database rows and paramscope's frozen records.
+
+Studies and trials go in as JSON text (``allow_nan=False``, so the columns stay plain JSON that
+any tool can read) and come out as ``StudySpec`` and ``Trial``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from paramscope.errors import ConfigError
+from paramscope.space import Space
+from paramscope.storage.base import StudyOptions, StudySpec
+from paramscope.trial import Trial, TrialState
+
+
+def _jsonable(value: Any) -> Any:
+    """Unwrap numpy scalars (``np.int64(3)`` -> ``3``) for ``json.dumps``."""
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable: {value!r}")
+
+
+def dumps(value: Any) -> str:
+    """JSON text for a column; NaN and infinity are refused so the text is standard JSON.
+
+    Example:
+        >>> dumps({"x": 1.5, "k": "a"})
+        '{"x": 1.5, "k": "a"}'
+    """
+    return json.dumps(value, allow_nan=False, default=_jsonable)
+
+
+def finite_values(values: Mapping[str, Any], *, what: str) -> dict[str, float]:
+    """Check that every value is a finite number and return them as floats, in order.
+
+    Raises:
+        ConfigError: a value is not a number, or is NaN or infinite.
+
+    Example:
+        >>> finite_values({"loss": 1}, what="tell")
+        {'loss': 1.0}
+    """
+    out: dict[str, float] = {}
+    for name, value in values.items():
+        number = float(value) if isinstance(value, int | float) else math.nan
+        if not math.isfinite(number) or isinstance(value, bool):
+            raise ConfigError(
+                f"{what}: values must be finite numbers, got {name}={value!r} "
+                "(record a non-finite result as a failed trial instead)"
+            )
+        out[str(name)] = number
+    return out
+
+
+def spec_to_row(spec: StudySpec) -> dict[str, Any]:
+    """The ``studies`` columns that describe ``spec`` (everything but id, counter and time)."""
+    return {
+        "name": spec.name,
+        "space": dumps(spec.space.to_dict()),
+        "objectives": dumps(dict(spec.objectives)),
+        "constraints": dumps({k: list(v) for k, v in spec.constraints.items()}),
+        "sampler": spec.sampler,
+        "seed": spec.seed,
+        "objective": None if spec.objective is None else dumps(dict(spec.objective)),
+        **options_to_row(spec.options),
+    }
+
+
+def options_to_row(options: StudyOptions) -> dict[str, Any]:
+    """The ``studies`` columns that hold a study's options."""
+    return {
+        "budget": options.budget,
+        "heartbeat_interval": options.heartbeat_interval,
+        "grace": options.grace,
+        "retries": options.retries,
+    }
+
+
+def spec_from_row(row: Row[Any]) -> StudySpec:
+    """Rebuild the ``StudySpec`` stored in a ``studies`` row."""
+    constraints = json.loads(row.constraints)
+    return StudySpec(
+        name=row.name,
+        space=Space.from_dict(json.loads(row.space)),
+        objectives=json.loads(row.objectives),
+        constraints={k: (op, float(bound)) for k, (op, bound) in constraints.items()},
+        sampler=row.sampler,
+        seed=row.seed,
+        objective=None if row.objective is None else json.loads(row.objective),
+        options=StudyOptions(
+            budget=row.budget,
+            heartbeat_interval=row.heartbeat_interval,
+            grace=row.grace,
+            retries=row.retries,
+        ),
+    )
+
+
+def trial_from_row(row: Row[Any], reports: Mapping[int, float] | None = None) -> Trial:
+    """Build the ``Trial`` record of a ``trials`` row and its reports (step -> value)."""
+    return Trial(
+        number=row.number,
+        params=json.loads(row.params),
+        state=TrialState(row.state),
+        values=json.loads(row.values_json) if row.values_json else {},
+        reports=reports or {},
+        error=row.error,
+        started=row.started,
+        finished=row.finished,
+        worker=row.worker,
+        heartbeat=row.heartbeat,
+        retry_of=row.retry_of,
+    )
+
+
+def describe_difference(name: str, stored: StudySpec, given: StudySpec) -> str:
+    """Say which part of a study's signature differs, for ``StudyExistsError``.
+
+    Example:
+        >>> from paramscope.space import Float
+        >>> a = StudySpec("s", Space({"x": Float(0.0, 1.0)}))
+        >>> b = StudySpec("s", Space({"x": Float(0.0, 2.0)}))
+        >>> describe_difference("s", a, b).split(":")[0]
+        "study 's' already exists with a different space"
+    """
+    old, new = stored.signature(), given.signature()
+    parts: list[str] = []
+    for key in old:
+        if old[key] == new[key]:
+            continue
+        details = [
+            f"{key}.{item}: stored {old[key].get(item, '(none)')!r}, "
+            f"given {new[key].get(item, '(none)')!r}"
+            for item in dict.fromkeys([*old[key], *new[key]])
+            if old[key].get(item) != new[key].get(item)
+        ]
+        parts.append(f"a different {key}: " + "; ".join(details))
+    return (
+        f"study {name!r} already exists with "
+        + " and ".join(parts)
+        + "; choose another name or delete it"
+    )
+
+
+def latest(*stamps: datetime | None) -> datetime | None:
+    """The latest of some optional timestamps, or None when all are None.
+
+    Example:
+        >>> latest(None, None) is None
+        True
+    """
+    present = [s for s in stamps if s is not None]
+    return max(present) if present else None

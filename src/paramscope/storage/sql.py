@@ -1,0 +1,557 @@
+"""SQL storage: studies and trials in SQLite (the embedded default) or PostgreSQL.
+
+``SQLStorage`` implements every storage protocol of ``storage/base.py`` on SQLAlchemy Core. Each
+write to a study runs in one short transaction that holds the study's lock (SQLite: the
+database write lock taken by ``BEGIN IMMEDIATE``; PostgreSQL: ``SELECT ... FOR UPDATE`` on the
+study's row), so trial numbers are gap-free, a queued trial is claimed exactly once, the budget
+is never overshot and two reapers never re-queue the same dead trial twice. No lock is ever held
+while user code runs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from paramscope.errors import ConfigError, StorageError, StudyExistsError, TrialStateError
+from paramscope.space import Params
+from paramscope.storage import queries as q
+from paramscope.storage.base import (
+    AskResult,
+    AskStatus,
+    Outcome,
+    StudyOptions,
+    StudySpec,
+    StudySummary,
+)
+from paramscope.storage.engine import READ_OPTION, make_engine, migrate, retrying
+from paramscope.storage.records import (
+    describe_difference,
+    dumps,
+    finite_values,
+    latest,
+    options_to_row,
+    spec_from_row,
+    spec_to_row,
+)
+from paramscope.storage.schema import studies, trials
+from paramscope.storage.urls import parse_url
+from paramscope.trial import Trial, TrialState
+
+T = TypeVar("T")
+
+_CREATE_LOCK_KEY = 0x7073_6372_6561  # PostgreSQL advisory lock serializing create_study
+_REAPED = "worker lost"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SQLStorage:
+    """Studies and trials in a SQL database: SQLite file or memory, or PostgreSQL.
+
+    Opening applies the schema migrations (safe when several processes open a fresh database at
+    once). An in-memory database (``sqlite://``) lives in this process only; its one connection
+    is shared by all threads under a lock. Any other storage can be used from many threads and
+    processes at once, and a pickled storage reopens its URL on the other side.
+
+    Args:
+        url: ``sqlite:///path.db``, ``sqlite://`` or ``postgresql://user:password@host/db``.
+
+    Raises:
+        StorageURLError: the URL is malformed or unsupported (nothing is created).
+        StorageError: the database cannot be reached or prepared.
+
+    Example:
+        >>> from paramscope.space import Float, Space
+        >>> storage = SQLStorage("sqlite://")
+        >>> spec = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+        >>> storage.enqueue("demo", {"x": 0.5}).number
+        0
+        >>> storage.close()
+    """
+
+    url: str
+
+    def __init__(self, url: str) -> None:
+        self._parsed = parse_url(url)
+        self.url = url
+        self._engine = make_engine(self._parsed)
+        self._reader = self._engine.execution_options(**{READ_OPTION: True})
+        self._lock: AbstractContextManager[Any] = (
+            threading.RLock() if self._parsed.memory else nullcontext()
+        )
+        try:
+            migrate(self._engine, display=self._parsed.display)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLStorage({self._parsed.display!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self._parsed.memory:
+            raise StorageError(
+                f"storage: the in-memory database {self.url!r} lives in one process and cannot "
+                "be sent to another; use a file such as 'sqlite:///paramscope.db'"
+            )
+        return (SQLStorage, (self.url,))
+
+    def __enter__(self) -> SQLStorage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection (an in-memory database is gone afterwards).
+
+        Example:
+            >>> SQLStorage("sqlite://").close()
+        """
+        self._engine.dispose()
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def _write(self, what: str, work: Callable[[Connection], T]) -> T:
+        def attempt() -> T:
+            with self._lock, self._engine.begin() as conn:
+                return work(conn)
+
+        return retrying(attempt, what=what)
+
+    def _read(self, what: str, work: Callable[[Connection], T]) -> T:
+        def attempt() -> T:
+            with self._lock, self._reader.connect() as conn, conn.begin():
+                return work(conn)
+
+        return retrying(attempt, what=what)
+
+    def _study(self, conn: Connection, name: str, *, lock: bool = False) -> int:
+        row = q.require_study(conn, name, where=self._parsed.display, lock=lock)
+        return int(row.id)
+
+    # -- catalog -------------------------------------------------------------------------------
+
+    def create_study(self, spec: StudySpec) -> StudySpec:
+        """Create a study, or resume the stored one if its signature matches.
+
+        Returns:
+            ``spec`` for a new study; for an existing one, the stored spec (its sampler, seed and
+            options win), with ``spec.objective`` filled in if the stored one had none.
+
+        Raises:
+            StudyExistsError: a study of that name exists with a different space, objectives
+                or constraints.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> spec = StudySpec("demo", Space({"x": Float(0.0, 1.0)}))
+            >>> storage.create_study(spec) == storage.create_study(spec)
+            True
+        """
+
+        def work(conn: Connection) -> StudySpec:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK_KEY})
+            row = q.find_study(conn, spec.name, lock=True)
+            if row is None:
+                values = spec_to_row(spec) | {"next_number": 0, "created": _now()}
+                conn.execute(insert(studies).values(**values))
+                return spec
+            stored = spec_from_row(row)
+            if stored.signature() != spec.signature():
+                raise StudyExistsError(describe_difference(spec.name, stored, spec))
+            if stored.objective is None and spec.objective is not None:
+                objective = dumps(dict(spec.objective))
+                conn.execute(
+                    update(studies).where(studies.c.id == row.id).values(objective=objective)
+                )
+                return replace(stored, objective=spec.objective)
+            return stored
+
+        return self._write(f"creating study {spec.name!r}", work)
+
+    def load_study(self, name: str) -> StudySpec:
+        """The stored spec of study ``name``.
+
+        Raises:
+            StudyNotFoundError: no such study; the message lists the studies there.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.load_study("demo").name
+            'demo'
+        """
+
+        def work(conn: Connection) -> StudySpec:
+            row = q.require_study(conn, name, where=self._parsed.display)
+            return spec_from_row(row)
+
+        return self._read(f"loading study {name!r}", work)
+
+    def list_studies(self) -> list[StudySummary]:
+        """One summary per study, by name: counts, best first-objective value, last activity.
+
+        Example:
+            >>> SQLStorage("sqlite://").list_studies()
+            []
+        """
+
+        def work(conn: Connection) -> list[StudySummary]:
+            activity = q.study_activity(conn)
+            out = []
+            for study_id, name, direction in q.study_directions(conn):
+                info = activity.get(study_id, {})
+                best = info.get("low") if direction == "min" else info.get("high")
+                out.append(
+                    StudySummary(
+                        name=name,
+                        counts=info.get("counts", dict.fromkeys(TrialState, 0)),
+                        best_value=best,
+                        last_activity=latest(*info.get("stamps", ())),
+                        direction="max" if direction == "max" else "min",
+                    )
+                )
+            return out
+
+        return self._read("listing studies", work)
+
+    def set_options(self, study: str, options: StudyOptions) -> StudySpec:
+        """Store new options (budget, heartbeat interval, grace, retries); return the new spec.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.set_options("demo", StudyOptions(budget=10)).options.budget
+            10
+        """
+
+        def work(conn: Connection) -> StudySpec:
+            row = q.require_study(conn, study, where=self._parsed.display, lock=True)
+            values = options_to_row(options)
+            conn.execute(update(studies).where(studies.c.id == row.id).values(**values))
+            return replace(spec_from_row(row), options=options)
+
+        return self._write(f"setting options of study {study!r}", work)
+
+    def delete_study(self, name: str) -> None:
+        """Delete a study with all its trials and reports.
+
+        Raises:
+            StudyNotFoundError: no such study.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.delete_study("demo")
+        """
+        self._write(
+            f"deleting study {name!r}",
+            lambda conn: q.delete_study_rows(conn, self._study(conn, name, lock=True)),
+        )
+
+    # -- writing trials ------------------------------------------------------------------------
+
+    def enqueue(self, study: str, params: Params) -> Trial:
+        """Add a queued trial with these (already validated) params and the next number.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.enqueue("demo", {"x": 0.25}).state
+            <TrialState.QUEUED: 'queued'>
+        """
+
+        def work(conn: Connection) -> Trial:
+            return q.insert_trial(conn, self._study(conn, study, lock=True), params)
+
+        return self._write(f"enqueueing a trial in study {study!r}", work)
+
+    def ask(
+        self, study: str, *, worker: str, budget: int | None, params: Params | None = None
+    ) -> AskResult:
+        """Claim the next trial to run, in one locked transaction.
+
+        With ``finished`` = complete + stopped trials: DONE once ``finished >= budget``; WAIT
+        while running trials could still fill the budget; else the lowest-numbered queued trial
+        is claimed; else NEED_PARAMS unless ``params`` is given, in which case a new running
+        trial with those params is created.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.ask("demo", worker="w1", budget=1).status
+            <AskStatus.NEED_PARAMS: 'need_params'>
+            >>> storage.ask("demo", worker="w1", budget=1, params={"x": 0.5}).trial.number
+            0
+            >>> storage.ask("demo", worker="w2", budget=1).status
+            <AskStatus.WAIT: 'wait'>
+        """
+
+        def work(conn: Connection) -> AskResult:
+            study_id = self._study(conn, study, lock=True)
+            counts = q.state_counts(conn, study_id)
+            finished = counts[TrialState.COMPLETE] + counts[TrialState.STOPPED]
+            if budget is not None and finished >= budget:
+                return AskResult(AskStatus.DONE)
+            if budget is not None and finished + counts[TrialState.RUNNING] >= budget:
+                return AskResult(AskStatus.WAIT)
+            now = _now()
+            if counts[TrialState.QUEUED]:
+                number = conn.scalar(
+                    select(func.min(trials.c.number)).where(
+                        trials.c.study_id == study_id, trials.c.state == TrialState.QUEUED
+                    )
+                )
+                conn.execute(
+                    update(trials)
+                    .where(trials.c.study_id == study_id, trials.c.number == number)
+                    .values(state=TrialState.RUNNING, started=now, heartbeat=now, worker=worker)
+                )
+                return AskResult(AskStatus.CLAIMED, q.load_trial(conn, study_id, int(number)))
+            if params is None:
+                return AskResult(AskStatus.NEED_PARAMS)
+            trial = q.insert_trial(conn, study_id, params, running=(worker, now))
+            return AskResult(AskStatus.CLAIMED, trial)
+
+        return self._write(f"asking for a trial of study {study!r}", work)
+
+    def tell(self, study: str, number: int, outcome: Outcome) -> Trial:
+        """Record the end of a running trial; the write is committed when this returns.
+
+        Raises:
+            ConfigError: the outcome is not final, or its values are not finite numbers.
+            TrialStateError: the trial is not running: told already, never claimed, or reaped
+                as lost meanwhile (it then stays failed and this late result is dropped).
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> _ = storage.ask("demo", worker="w", budget=None, params={"x": 0.5})
+            >>> storage.tell("demo", 0, Outcome(TrialState.COMPLETE, {"value": 1.5})).value
+            1.5
+        """
+        state = TrialState(outcome.state)
+        if not state.is_finished:
+            raise ConfigError(f"tell: state must be complete, failed or stopped, got {state}")
+        values = finite_values(outcome.values, what=f"tell trial {number}")
+        if state == TrialState.COMPLETE and not values:
+            raise ConfigError(f"tell: a complete trial needs its values, got none for {number}")
+
+        def work(conn: Connection) -> Trial:
+            study_id = self._study(conn, study, lock=True)
+            row = q.find_trial(conn, study_id, number)
+            self._check_running(study, number, row, doing="tell")
+            conn.execute(
+                update(trials)
+                .where(trials.c.study_id == study_id, trials.c.number == number)
+                .values(
+                    state=state,
+                    value=next(iter(values.values())) if state == TrialState.COMPLETE else None,
+                    values_json=dumps(values) if values else None,
+                    error=outcome.error,
+                    finished=_now(),
+                )
+            )
+            return q.load_trial(conn, study_id, number)
+
+        return self._write(f"telling trial {number} of study {study!r}", work)
+
+    @staticmethod
+    def _check_running(study: str, number: int, row: Any, *, doing: str) -> None:
+        if row is None:
+            raise TrialStateError(f"{doing}: study {study!r} has no trial {number}")
+        if row.state == TrialState.RUNNING:
+            return
+        where = f"trial {number} of study {study!r}"
+        if row.state == TrialState.FAILED and (row.error or "").startswith(_REAPED):
+            raise TrialStateError(
+                f"{doing}: {where} was marked failed ({row.error}) before this result arrived; "
+                "the late result is dropped"
+            )
+        if row.state == TrialState.QUEUED:
+            raise TrialStateError(f"{doing}: {where} is queued, not running; ask() claims it")
+        raise TrialStateError(f"{doing}: {where} is already {row.state}; a trial ends once")
+
+    # -- monitoring ----------------------------------------------------------------------------
+
+    def heartbeat(self, study: str, numbers: Sequence[int]) -> None:
+        """Mark these trials alive now (trials no longer running are left alone).
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.heartbeat("demo", [0, 1])
+        """
+        wanted = [int(n) for n in numbers]
+
+        def work(conn: Connection) -> None:
+            study_id = self._study(conn, study)
+            if wanted:
+                conn.execute(
+                    update(trials)
+                    .where(
+                        trials.c.study_id == study_id,
+                        trials.c.number.in_(wanted),
+                        trials.c.state == TrialState.RUNNING,
+                    )
+                    .values(heartbeat=_now())
+                )
+
+        self._write(f"heartbeat of study {study!r}", work)
+
+    def report(self, study: str, number: int, step: int, value: float) -> None:
+        """Store an intermediate value of a running trial (replacing one at the same step).
+
+        A report also counts as a heartbeat.
+
+        Raises:
+            ConfigError: ``value`` is not a finite number.
+            TrialStateError: the trial is not running.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> _ = storage.ask("demo", worker="w", budget=None, params={"x": 0.5})
+            >>> storage.report("demo", 0, step=1, value=0.3)
+            >>> dict(storage.trial("demo", 0).reports)
+            {1: 0.3}
+        """
+        checked = finite_values({"value": value}, what=f"report of trial {number}")["value"]
+
+        def work(conn: Connection) -> None:
+            study_id = self._study(conn, study)
+            row = q.find_trial(conn, study_id, number, lock=True)
+            self._check_running(study, number, row, doing="report")
+            assert row is not None  # checked above
+            q.upsert_report(conn, row.id, int(step), checked)
+            conn.execute(update(trials).where(trials.c.id == row.id).values(heartbeat=_now()))
+
+        self._write(f"report of trial {number} of study {study!r}", work)
+
+    def reap(self, study: str, *, grace: float, retries: int) -> list[Trial]:
+        """Fail running trials silent for ``grace`` seconds; re-queue them up to ``retries`` times.
+
+        A re-queued trial gets the same params and ``retry_of`` = the dead trial's number; a
+        trial whose chain of ``retry_of`` links is ``retries`` long is not re-queued again.
+
+        Returns:
+            The trials just marked failed.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.reap("demo", grace=60.0, retries=1)
+            []
+        """
+
+        def stale(conn: Connection, study_id: int) -> list[Any]:
+            cutoff = _now() - timedelta(seconds=grace)
+            query = select(trials.c.number, trials.c.worker, trials.c.params).where(
+                trials.c.study_id == study_id,
+                trials.c.state == TrialState.RUNNING,
+                trials.c.heartbeat < cutoff,
+            )
+            return list(conn.execute(query.order_by(trials.c.number)))
+
+        def look(conn: Connection) -> bool:
+            return bool(stale(conn, self._study(conn, study)))
+
+        def work(conn: Connection) -> list[Trial]:
+            study_id = self._study(conn, study, lock=True)
+            reaped = []
+            for number, worker, params in stale(conn, study_id):
+                error = f"{_REAPED}: no heartbeat for {grace:g} s (worker {worker})"
+                conn.execute(
+                    update(trials)
+                    .where(trials.c.study_id == study_id, trials.c.number == number)
+                    .values(state=TrialState.FAILED, error=error, finished=_now())
+                )
+                if retries > 0 and q.retry_depth(conn, study_id, number) < retries:
+                    q.insert_trial(conn, study_id, json.loads(params), retry_of=number)
+                reaped.append(q.load_trial(conn, study_id, number))
+            return reaped
+
+        if not self._read(f"looking for lost trials of study {study!r}", look):
+            return []
+        return self._write(f"reaping lost trials of study {study!r}", work)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def trials(
+        self, study: str, *, states: Sequence[TrialState] | None = None, since: int = 0
+    ) -> list[Trial]:
+        """Trials numbered ``since`` or later, in number order, optionally of some states only.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> _ = [storage.enqueue("demo", {"x": x}) for x in (0.1, 0.2, 0.3)]
+            >>> [t.number for t in storage.trials("demo", since=1)]
+            [1, 2]
+        """
+
+        def work(conn: Connection) -> list[Trial]:
+            return q.load_trials(conn, self._study(conn, study), states=states, since=since)
+
+        return self._read(f"reading trials of study {study!r}", work)
+
+    def trial(self, study: str, number: int) -> Trial:
+        """One trial's record.
+
+        Raises:
+            KeyError: the study has no trial of that number.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.enqueue("demo", {"x": 0.1}) == storage.trial("demo", 0)
+            True
+        """
+
+        def work(conn: Connection) -> list[Trial]:
+            study_id = self._study(conn, study)
+            return q.load_trials(conn, study_id, since=number, until=number)
+
+        found = self._read(f"reading trial {number} of study {study!r}", work)
+        if not found:
+            raise KeyError(f"study {study!r} has no trial {number}")
+        return found[0]
+
+    def counts(self, study: str) -> dict[TrialState, int]:
+        """The number of trials in each state; every state is a key.
+
+        Example:
+            >>> from paramscope.space import Float, Space
+            >>> storage = SQLStorage("sqlite://")
+            >>> _ = storage.create_study(StudySpec("demo", Space({"x": Float(0.0, 1.0)})))
+            >>> storage.counts("demo")[TrialState.QUEUED]
+            0
+        """
+        return self._read(
+            f"counting trials of study {study!r}",
+            lambda conn: q.state_counts(conn, self._study(conn, study)),
+        )
