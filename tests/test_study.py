@@ -250,3 +250,28 @@ def test_ctrl_c_marks_the_running_trial_and_resume_finishes(tmp_path: Path) -> N
     assert len(interrupted) == 1 and "interrupted" in (interrupted[0].error or "")
     study.optimize(lambda p: p["x"], budget=6)
     assert study.counts()[TrialState.COMPLETE] == 6
+
+
+@pytest.mark.parametrize("sampler", ["random", "sobol"])
+def test_parallel_workers_propose_each_number_once(tmp_path: Path, sampler: str) -> None:
+    """Trial n gets the proposal made for n, whichever worker runs it: no duplicates."""
+    serial = ps.Study.create("serial", SPACE, storage=db(tmp_path), sampler=sampler, seed=3)
+    serial.optimize(quadratic, budget=30)
+    parallel = ps.Study.create("parallel", SPACE, storage=db(tmp_path), sampler=sampler, seed=3)
+    parallel.optimize(quadratic, budget=30, workers=4)
+    by_number = {t.number: dict(t.params) for t in parallel.trials}
+    assert by_number == {t.number: dict(t.params) for t in serial.trials}
+    assert len({tuple(p.values()) for p in by_number.values()}) == 30
+
+
+def test_storage_refuses_a_proposal_for_a_taken_number(tmp_path: Path) -> None:
+    from paramscope.storage.base import AskStatus
+
+    study = ps.Study.create("s", SPACE, storage=db(tmp_path), sampler="random")
+    params = {"x": 0.0, "n": 1, "k": "a"}
+    storage = study.storage
+    first = storage.ask("s", worker="a", budget=None, params=params, expected_number=0)
+    assert first.status == AskStatus.CLAIMED
+    late = storage.ask("s", worker="b", budget=None, params=params, expected_number=0)
+    assert late.status == AskStatus.CONFLICT
+    assert len(study.trials) == 1

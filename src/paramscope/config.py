@@ -246,7 +246,7 @@ def _build(file: Path, document: dict[str, Any]) -> StudyFile:
         raise ConfigError(
             f"{unknown[0]}: unknown table; a study file has " + ", ".join(f"[{t}]" for t in _TABLES)
         )
-    study = _validate(StudyTable, _table(document, "study", "[study]\nname = 'my-study'"), "study")
+    study = _validate(StudyTable, _table(document, "study", "name = 'my-study'"), "study")
     space = Space.from_dict(_table(document, "space", "x = { type = 'float', low = 0, high = 1 }"))
     raw = _table(document, "objective", "command = ['python', 'run.py', '--x', '{x}']")
     objective = _validate(ObjectiveTable, raw, "objective")
@@ -271,7 +271,7 @@ def _build(file: Path, document: dict[str, Any]) -> StudyFile:
 
 def _table(document: Mapping[str, Any], name: str, example: str) -> dict[str, Any]:
     if name not in document:
-        raise ConfigError(f"{name}: required; expected a table like [{name}] {example!r}")
+        raise ConfigError(f"{name}: required; expected a table [{name}] with e.g. {example}")
     table = document[name]
     if not isinstance(table, dict):
         raise ConfigError(f"{name}: expected a table [{name}], got {table!r}")

@@ -81,7 +81,8 @@ def test_create_with_a_different_signature_clashes(
     storage: SQLStorage, spec: SpecFactory, changes: dict[str, Any], what: str
 ) -> None:
     storage.create_study(spec())
-    with pytest.raises(StudyExistsError, match=f"'study' already exists with a different {what}"):
+    pattern = rf"'study' already exists with (a )?different {what} \({what}\."
+    with pytest.raises(StudyExistsError, match=pattern):
         storage.create_study(spec(**changes))
     with pytest.raises(StudyExistsError, match="choose another name or delete it"):
         storage.create_study(spec(**changes))

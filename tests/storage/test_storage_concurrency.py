@@ -149,6 +149,22 @@ def test_a_killed_worker_is_reaped_and_nothing_else_is_lost(
     assert storage.trial("study", alive.number).value == 2.0
 
 
+def _report_pool(storage: SQLStorage, pools: mp.Queue[int]) -> None:
+    pools.put(id(storage._engine.pool))
+    assert storage.list_studies() == []
+
+
+def test_a_forked_child_does_not_reuse_the_parents_connections(storage: SQLStorage) -> None:
+    assert storage.list_studies() == []  # the parent now holds a pooled connection
+    pools: mp.Queue[int] = FORK.Queue()
+    child = FORK.Process(target=_report_pool, args=(storage, pools))
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    assert pools.get(timeout=5) != id(storage._engine.pool)
+    assert storage.list_studies() == []
+
+
 def _open(index: int, url: str) -> None:
     SQLStorage(url).close()
 
@@ -186,20 +202,23 @@ def test_threads_share_an_in_memory_storage(spec: SpecFactory) -> None:
     storage.close()
 
 
-def test_a_sqlite_writer_waits_for_another_connections_lock(
+def test_sqlite_writers_queue_for_the_lock_while_readers_go_on(
     tmp_path: Path, spec: SpecFactory
 ) -> None:
     storage = SQLStorage(f"sqlite:///{tmp_path / 'locked.db'}")
     storage.create_study(spec())
     blocker = sqlite3.connect(tmp_path / "locked.db", isolation_level=None, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")
-    timer = threading.Timer(0.3, blocker.execute, args=("COMMIT",))
+    timer = threading.Timer(0.5, blocker.execute, args=("COMMIT",))
     timer.start()
     started = time.monotonic()
-    trial = storage.enqueue("study", {"x": 0.1, "n": 1, "act": "relu"})
-    waited = time.monotonic() - started
+    assert storage.counts("study")[TrialState.QUEUED] == 0  # WAL: a read never waits
+    read = time.monotonic() - started
+    trial = storage.enqueue("study", {"x": 0.1, "n": 1, "act": "relu"})  # waits for COMMIT
+    written = time.monotonic() - started
     timer.join()
     blocker.close()
-    assert trial.number == 0
-    assert waited >= 0.25
     storage.close()
+    assert read < 0.3
+    assert trial.number == 0
+    assert written >= 0.45

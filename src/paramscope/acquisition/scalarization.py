@@ -37,7 +37,7 @@ def augmented_chebyshev(Y: FloatArray, weights: FloatArray, rho: float = 0.05) -
     Example:
         >>> Y = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
         >>> augmented_chebyshev(Y, np.array([0.5, 0.5])).round(3).tolist()
-        [0.55, 0.55, 0.3]
+        [0.525, 0.525, 0.275]
     """
     lo, hi = Y.min(axis=0), Y.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)

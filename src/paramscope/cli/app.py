@@ -12,21 +12,25 @@ from typing import Any
 
 import click
 
-from paramscope.cli.common import EXIT_RUNTIME, EXIT_USAGE, CommandError, Interrupted
+from paramscope.cli.common import BadInputError, CommandError, Interrupted
 from paramscope.cli.demo import demo
 from paramscope.cli.inspect import best, status, trials
 from paramscope.cli.run import run, worker
 from paramscope.errors import ConfigError, ParamscopeError
 
-def _one_line(exc: click.UsageError) -> CommandError:
+
+def _one_line(exc: click.UsageError) -> BadInputError:
     hint = ""
     if exc.ctx is not None:
         hint = f" (see '{exc.ctx.command_path} --help')"
-    return CommandError(exc.format_message() + hint, EXIT_USAGE)
+    return BadInputError(exc.format_message() + hint)
 
 
 class ParamscopeGroup(click.Group):
     """A click group that turns paramscope's errors into one-line messages and exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order of a first session: demo, run, worker, ...
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -36,20 +40,22 @@ class ParamscopeGroup(click.Group):
         except click.UsageError as exc:
             raise _one_line(exc) from None
         except ConfigError as exc:
-            raise CommandError(str(exc), EXIT_USAGE) from None
+            raise BadInputError(str(exc)) from None
         except KeyboardInterrupt:
             raise Interrupted("interrupted") from None
         except ParamscopeError as exc:
-            raise CommandError(str(exc), EXIT_RUNTIME) from None
+            raise CommandError(str(exc)) from None
         except click.ClickException:
             raise
         except Exception as exc:
             if os.environ.get("PARAMSCOPE_DEBUG"):
                 raise
-            raise CommandError(f"{type(exc).__name__}: {exc}", EXIT_RUNTIME) from None
+            raise CommandError(f"{type(exc).__name__}: {exc}") from None
 
 
-@click.group(cls=ParamscopeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "paramscope", cls=ParamscopeGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="paramscope", prog_name="paramscope")
 def cli() -> None:
     """Optimize, understand and calibrate expensive functions on one database of runs.

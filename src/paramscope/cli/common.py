@@ -23,14 +23,21 @@ EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class CommandError(click.ClickException):
-    """An error reported as one ``error: ...`` line with its exit code."""
+    """An error reported as one ``error: ...`` line on standard error; exit code 1."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    exit_code = EXIT_RUNTIME
+
+    def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()))
-        self.exit_code = exit_code
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
+
+
+class BadInputError(CommandError):
+    """Bad input or usage, reported as one ``error: ...`` line; exit code 2."""
+
+    exit_code = EXIT_USAGE
 
 
 class Interrupted(click.ClickException):
@@ -41,6 +48,7 @@ class Interrupted(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         message = "interrupted: running trials were recorded; run the same command to resume"
         click.echo(f"\n{message}", err=True)
+
 
 STORAGE_HELP = (
     f"Database URL, e.g. sqlite:///runs.db or postgresql://user:pw@host/db "

@@ -71,8 +71,8 @@ def counts_line(counts: Mapping[TrialState, int]) -> str:
         >>> counts_line({TrialState.COMPLETE: 5, TrialState.FAILED: 1})
         'complete 5 · failed 1 · stopped 0 · running 0 · queued 0'
     """
-    order = (TrialState.COMPLETE, TrialState.FAILED, TrialState.STOPPED)
-    order += (TrialState.RUNNING, TrialState.QUEUED)
+    order = [TrialState.COMPLETE, TrialState.FAILED, TrialState.STOPPED]
+    order += [TrialState.RUNNING, TrialState.QUEUED]
     return " · ".join(f"{state} {counts.get(state, 0)}" for state in order)
 
 
@@ -126,7 +126,7 @@ def trials_table(trials: Sequence[Trial], spec: StudySpec, *, title: str | None 
         table.add_column(name, justify="right", style="bold" if name in spec.objectives else "")
     for name in spec.space.names:
         table.add_column(name, justify="right")
-    table.add_column("seconds", justify="right")
+    table.add_column("duration", justify="right")
     table.add_column("error", overflow="fold")
     for trial in trials:
         table.add_row(
@@ -164,7 +164,7 @@ def trial_card(trial: Trial, spec: StudySpec, *, title: str) -> Table:
 
 
 def studies_table(summaries: Sequence[StudySummary]) -> Table:
-    """One row per study: name, counts by state, best first-objective value, last activity.
+    """One row per study: name, goal, counts by state, best first-objective value, last activity.
 
     Example:
         >>> studies_table([]).row_count
@@ -172,21 +172,22 @@ def studies_table(summaries: Sequence[StudySummary]) -> Table:
     """
     table = Table(header_style="bold")
     table.add_column("study", style="bold")
+    table.add_column("goal")
     for state in (TrialState.COMPLETE, TrialState.FAILED, TrialState.RUNNING):
         table.add_column(str(state), justify="right", style=_STATE_STYLE[state])
     table.add_column("queued", justify="right")
     table.add_column("best", justify="right")
-    table.add_column("last activity", justify="right")
+    table.add_column("active", justify="right")
     for summary in summaries:
         counts = summary.counts
-        best = "" if summary.best_value is None else f"{fmt(summary.best_value)} ({summary.direction})"
         table.add_row(
             summary.name,
+            summary.direction,
             str(counts.get(TrialState.COMPLETE, 0)),
             str(counts.get(TrialState.FAILED, 0)),
             str(counts.get(TrialState.RUNNING, 0)),
             str(counts.get(TrialState.QUEUED, 0)),
-            best,
+            fmt(summary.best_value),
             ago(summary.last_activity),
         )
     return table

@@ -14,7 +14,6 @@ import click
 from rich.console import Console
 
 from paramscope.cli.common import (
-    EXIT_RUNTIME,
     CommandError,
     describe_url,
     load_study,
@@ -48,12 +47,11 @@ def _check_sampler(name: str) -> None:
         make_sampler(name)
     except ImportError as exc:
         raise CommandError(
-            f"sampler {name!r} is not available ({exc}); set sampler = 'sobol' or 'random'",
-            EXIT_RUNTIME,
+            f"sampler {name!r} is not available ({exc}); set sampler = 'sobol' or 'random'"
         ) from None
 
 
-def optimize_and_report(study: Study, fn: Objective, budget: int, workers: int) -> None:
+def optimize_and_report(study: Study, fn: Objective, *, budget: int, workers: int) -> None:
     """Run ``fn`` on ``study`` up to ``budget`` with a progress bar, then print the summary.
 
     Raises:
@@ -64,7 +62,8 @@ def optimize_and_report(study: Study, fn: Objective, budget: int, workers: int) 
         >>> study = Study.create("doc", Space({"x": Float(0, 1)}), storage="sqlite://",
         ...                      sampler="random", seed=0)
         >>> optimize_and_report(study, lambda p: p["x"], budget=2, workers=1)  # doctest: +ELLIPSIS
-        <BLANKLINE>
+        doc ... 2/2 complete 2 ...
+        study 'doc': complete 2 · failed 0 · stopped 0 · running 0 · queued 0
         ...
     """
     console = Console()
@@ -89,8 +88,7 @@ def optimize_and_report(study: Study, fn: Objective, budget: int, workers: int) 
             f"the run stopped at {finished} of {budget} finished trials because "
             f"{counts[TrialState.FAILED] - before[TrialState.FAILED]} trials failed{reason}; "
             f"see `paramscope trials --study {study.name} --state failed"
-            f"{storage_flag(study.storage.url)}`",
-            EXIT_RUNTIME,
+            f"{storage_flag(study.storage.url)}`"
         )
 
 
@@ -120,7 +118,7 @@ def print_summary(console: Console, study: Study) -> None:
     console.print(f"         paramscope best --study {study.name}{flag} --json", highlight=False)
 
 
-@click.command("run")
+@click.command("run", short_help="Create or resume a study from a TOML file and optimize it.")
 @click.argument("study_file", metavar="STUDY.toml", type=click.Path(path_type=Path))
 @click.option("--budget", type=int, help="Study-wide finished trials to reach [default: file's].")
 @click.option("--workers", type=int, help="Local worker processes [default: file's, else 1].")
@@ -129,7 +127,8 @@ def run(study_file: Path, budget: int | None, workers: int | None, storage: str 
     """Create (or resume) the study a TOML file describes and optimize it.
 
     The whole file and its objective are checked before the database is opened; a study of the
-    same name resumes if its space and objectives match.
+    same name resumes if its space and objectives match. The database is --storage, else the
+    file's storage, else $PARAMSCOPE_STORAGE, else sqlite:///paramscope.db.
     """
     spec = load_study_file(study_file)
     budget = positive("--budget", budget) or spec.budget
@@ -141,7 +140,10 @@ def run(study_file: Path, budget: int | None, workers: int | None, storage: str 
     url = resolve_url(storage or spec.storage)
     parse_url(url)
     fn = build_objective(
-        spec.objective, study=spec.name, space=spec.space, first_objective=next(iter(spec.objectives))
+        spec.objective,
+        study=spec.name,
+        space=spec.space,
+        first_objective=next(iter(spec.objectives)),
     )
     _check_sampler(spec.sampler)
     backend = open_storage(url)
@@ -163,12 +165,12 @@ def run(study_file: Path, budget: int | None, workers: int | None, storage: str 
     if study.spec.sampler != spec.sampler:
         click.echo(f"note: the stored study keeps its sampler {study.spec.sampler!r}")
     try:
-        optimize_and_report(study, fn, budget, workers)
+        optimize_and_report(study, fn, budget=budget, workers=workers)
     finally:
         study.close()
 
 
-@click.command("worker")
+@click.command("worker", short_help="Join an existing study and run its objective.")
 @study_option(required=True)
 @storage_option
 @click.option("--budget", type=int, help="Override the study's stored budget.")
@@ -182,20 +184,19 @@ def worker(study: str, storage: str | None, budget: int | None, workers: int) ->
     budget = positive("--budget", budget)
     workers = positive("--workers", workers) or 1
     handle = load_study(storage, study)
-    spec = handle.spec
-    if spec.objective is None:
-        raise ConfigError(
-            f"study {study!r} has no stored objective (it was created from Python); a worker "
-            "needs a study created by `paramscope run study.toml`"
-        )
-    budget = budget or spec.options.budget
-    if budget is None:
-        raise ConfigError(f"study {study!r} has no stored budget; pass --budget N")
-    fn = build_objective(
-        spec.objective, study=study, space=spec.space, first_objective=next(iter(spec.objectives))
-    )
-    _check_sampler(spec.sampler)
     try:
-        optimize_and_report(handle, fn, budget, workers)
+        spec = handle.spec
+        if spec.objective is None:
+            raise ConfigError(
+                f"study {study!r} has no stored objective (it was created from Python); a "
+                "worker needs a study created by `paramscope run study.toml`"
+            )
+        budget = budget or spec.options.budget
+        if budget is None:
+            raise ConfigError(f"study {study!r} has no stored budget; pass --budget N")
+        first = next(iter(spec.objectives))
+        fn = build_objective(spec.objective, study=study, space=spec.space, first_objective=first)
+        _check_sampler(spec.sampler)
+        optimize_and_report(handle, fn, budget=budget, workers=workers)
     finally:
         handle.close()

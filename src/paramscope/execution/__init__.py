@@ -1,0 +1,1 @@
+"""Execution: worker loops, executors and objective runners (functions and commands)."""

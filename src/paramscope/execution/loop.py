@@ -26,6 +26,7 @@ from paramscope.trial import Trial, TrialState
 log = logging.getLogger("paramscope")
 
 INTERRUPTED = "interrupted by the user (Ctrl-C) while running"
+MAX_PROPOSALS = 8
 
 
 @dataclass(frozen=True)
@@ -113,23 +114,36 @@ class WorkerLoop:
         self._saw_failure = False
 
     def ask(self, budget: int | None) -> AskResult:
-        """Claim a queued trial, or propose params with the sampler and start a new trial."""
+        """Claim a queued trial, or propose params with the sampler and start a new trial.
+
+        Proposals are optimistic: params proposed for trial number n are only stored as trial n.
+        When another worker took n meanwhile, the proposal is made again from a history that
+        now holds that worker's pending trial, so parallel workers never propose blindly (and
+        a seeded sampler's trial n is the same whichever worker runs it).
+        """
         self._reap_if_due()
-        history = self.cache.refresh()
-        finished = sum(t.state in (TrialState.COMPLETE, TrialState.STOPPED) for t in history.trials)
-        if budget is not None and finished >= budget:
-            return AskResult(AskStatus.DONE)
-        if any(t.state == TrialState.QUEUED for t in history.trials):
-            params = None  # storage hands out the queued trial first; no proposal needed
-        else:
-            params = self.sampler.suggest(history, 1)[0]
-        result = self.storage.ask(self.spec.name, worker=self.worker, budget=budget, params=params)
-        if result.status == AskStatus.NEED_PARAMS:  # the queued trial was taken meanwhile
-            params = self.sampler.suggest(self.cache.refresh(), 1)[0]
-            result = self.storage.ask(
-                self.spec.name, worker=self.worker, budget=budget, params=params
+        for attempt in range(MAX_PROPOSALS):
+            history = self.cache.refresh()
+            finished = sum(
+                t.state in (TrialState.COMPLETE, TrialState.STOPPED) for t in history.trials
             )
-        return result
+            if budget is not None and finished >= budget:
+                return AskResult(AskStatus.DONE)
+            params, expected = None, None
+            if not any(t.state == TrialState.QUEUED for t in history.trials):
+                params = self.sampler.suggest(history, 1)[0]
+                # After many lost races, store the proposal under whatever number is next.
+                expected = history.next_number if attempt < MAX_PROPOSALS - 1 else None
+            result = self.storage.ask(
+                self.spec.name,
+                worker=self.worker,
+                budget=budget,
+                params=params,
+                expected_number=expected,
+            )
+            if result.status not in (AskStatus.CONFLICT, AskStatus.NEED_PARAMS):
+                return result
+        return result  # pragma: no cover - the last attempt never conflicts
 
     def _reap_if_due(self) -> None:
         options = self.spec.options

@@ -21,15 +21,14 @@ inverse and a few ``(n, n) x (n, p)`` products.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 from paramscope.models.kernels import (
-    matern52,
-    matern52_grad_factor,
+    matern52_with_grad_factor,
     scale_inputs,
     sqdist,
     weighted_pair_sums,
@@ -85,7 +84,9 @@ class GPOptions:
         noise_prior: (mean, std) of the normal prior on the log noise variance.
         outputscale_prior: (mean, std) of the normal prior on the log outputscale.
         lengthscale_bounds: box for each lengthscale, in unit-cube units.
-        restarts: starting points of a full (not warm-started) fit.
+        restarts: starting points of a full (not only warm-started) fit.
+        max_restart_points: above this many points, a full fit explores its starts on a random
+            subset of this size and polishes only the best one (and the warm start) on all data.
         maxiter: L-BFGS-B iterations per start.
 
     Example:
@@ -99,6 +100,7 @@ class GPOptions:
     outputscale_prior: tuple[float, float] = (0.0, 1.0)
     lengthscale_bounds: tuple[float, float] = (1e-2, 1e3)
     restarts: int = 4
+    max_restart_points: int = 150
     maxiter: int = 100
 
 
@@ -113,7 +115,14 @@ def lengthscale_prior(d: int) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class _Problem:
+class MLLProblem:
+    """The data and settings of one hyperparameter fit (``F: (n, p)``, ``y: (n,)``, ``d`` params).
+
+    Example:
+        >>> MLLProblem(np.zeros((2, 1)), np.zeros(2), np.array([0]), 1, GPOptions()).d
+        1
+    """
+
     F: FloatArray
     y: FloatArray
     groups: NDArray[np.int64]
@@ -121,17 +130,17 @@ class _Problem:
     options: GPOptions
 
 
-def _unpack(theta: FloatArray, p: _Problem) -> GPHyper:
+def _unpack(theta: FloatArray, p: MLLProblem) -> GPHyper:
     log_noise = math.log(p.options.min_noise) if p.options.deterministic else float(theta[p.d + 1])
     return GPHyper(theta[: p.d].copy(), float(theta[p.d]), log_noise)
 
 
-def _pack(h: GPHyper, p: _Problem) -> FloatArray:
+def _pack(h: GPHyper, p: MLLProblem) -> FloatArray:
     tail = [h.log_outputscale] if p.options.deterministic else [h.log_outputscale, h.log_noise]
     return np.concatenate([h.log_lengthscale, np.asarray(tail, dtype=float)])
 
 
-def _log_prior(theta: FloatArray, p: _Problem) -> tuple[float, FloatArray]:
+def _log_prior(theta: FloatArray, p: MLLProblem) -> tuple[float, FloatArray]:
     mu_l, sd_l = lengthscale_prior(p.d)
     mean = np.full(theta.shape, mu_l)
     std = np.full(theta.shape, sd_l)
@@ -142,18 +151,33 @@ def _log_prior(theta: FloatArray, p: _Problem) -> tuple[float, FloatArray]:
     return -0.5 * float(u @ u), -u / std
 
 
-def neg_log_posterior(theta: FloatArray, p: _Problem) -> tuple[float, FloatArray]:
-    """Negative (log marginal likelihood + log prior) / n and its gradient wrt ``theta``."""
+def neg_log_posterior(theta: FloatArray, p: MLLProblem) -> tuple[float, FloatArray]:
+    """Negative (log marginal likelihood + log prior) / n and its gradient wrt ``theta``.
+
+    Args:
+        theta: ``(d + 2,)`` log lengthscales, log outputscale, log noise (``(d + 1,)`` when the
+            noise is fixed).
+        p: data and settings.
+
+    Example:
+        >>> X, y = np.array([[0.0], [1.0]]), np.array([1.0, -1.0])
+        >>> p = MLLProblem(X, y, np.array([0]), 1, GPOptions())
+        >>> value, grad = neg_log_posterior(np.array([0.0, 0.0, -4.0]), p)
+        >>> grad.shape
+        (3,)
+    """
     h = _unpack(theta, p)
     n = p.y.shape[0]
     Z = scale_inputs(p.F, h.lengthscale, p.groups)
     D2 = sqdist(Z, Z)
-    Kf = matern52(D2, h.outputscale)
-    L = robust_cholesky(Kf + h.noise * np.eye(n))
+    Kf, G = matern52_with_grad_factor(D2, h.outputscale)
+    K = Kf.copy()
+    K.flat[:: n + 1] += h.noise
+    L = robust_cholesky(K)
     alpha = cho_solve_lower(L, p.y)
     mll = -0.5 * float(p.y @ alpha) - float(np.log(np.diag(L)).sum()) - 0.5 * n * _LOG_2PI
     W = np.outer(alpha, alpha) - cho_inverse(L)
-    S = weighted_pair_sums(W * matern52_grad_factor(D2, h.outputscale), Z)
+    S = weighted_pair_sums(W * G, Z)
     grad = np.empty_like(theta)
     grad[: p.d] = 0.5 * np.bincount(p.groups, weights=S, minlength=p.d)
     grad[p.d] = 0.5 * float(np.sum(W * Kf))
@@ -163,7 +187,7 @@ def neg_log_posterior(theta: FloatArray, p: _Problem) -> tuple[float, FloatArray
     return -(mll + lp) / n, -(grad + lp_grad) / n
 
 
-def _bounds(p: _Problem) -> list[tuple[float, float]]:
+def _bounds(p: MLLProblem) -> list[tuple[float, float]]:
     lo, hi = (math.log(b) for b in p.options.lengthscale_bounds)
     out = [(lo, hi)] * p.d + [(math.log(1e-2), math.log(1e2))]
     if not p.options.deterministic:
@@ -172,7 +196,7 @@ def _bounds(p: _Problem) -> list[tuple[float, float]]:
 
 
 def _starts(
-    p: _Problem, warm: GPHyper | None, n_starts: int, rng: np.random.Generator
+    p: MLLProblem, warm: GPHyper | None, n_starts: int, rng: np.random.Generator
 ) -> list[FloatArray]:
     mu_l, sd_l = lengthscale_prior(p.d)
     noise0 = math.log(max(p.options.min_noise, 1e-4))
@@ -219,11 +243,28 @@ def fit_hyperparameters(
     options = options or GPOptions()
     rng = rng if rng is not None else np.random.default_rng(0)
     d = int(groups.max()) + 1 if groups.size else 0
-    problem = _Problem(F, np.asarray(y, dtype=float), groups, d, options)
+    problem = MLLProblem(F, np.asarray(y, dtype=float), groups, d, options)
     n_starts = options.restarts if (full or warm is None) else 1
+    starts = _starts(problem, warm, max(n_starts, 1), rng)
+    n = problem.y.shape[0]
+    if len(starts) > 1 and n > options.max_restart_points:
+        # Explore from every start on a random subset, then polish only the winner on all data.
+        idx = np.sort(rng.choice(n, options.max_restart_points, replace=False))
+        subset = replace(problem, F=F[idx], y=problem.y[idx])
+        explored = _best_run(subset, starts)
+        starts = starts[:1] if warm is not None else []
+        if explored is not None:
+            starts.append(explored[1])
+    best = _best_run(problem, starts)
+    if best is None:
+        raise ModelFitError("hyperparameter fit failed from every start")
+    return _unpack(best[1], problem)
+
+
+def _best_run(problem: MLLProblem, starts: list[FloatArray]) -> tuple[float, FloatArray] | None:
+    """Best (objective, theta) of one L-BFGS-B run per start; None if every run failed."""
     best: tuple[float, FloatArray] | None = None
-    errors: list[str] = []
-    for x0 in _starts(problem, warm, max(n_starts, 1), rng):
+    for x0 in starts:
         try:
             res = minimize(
                 neg_log_posterior,
@@ -232,14 +273,11 @@ def fit_hyperparameters(
                 jac=True,
                 method="L-BFGS-B",
                 bounds=_bounds(problem),
-                options={"maxiter": options.maxiter},
+                options={"maxiter": problem.options.maxiter},
             )
-        except ModelFitError as exc:
-            errors.append(str(exc))
-            continue
+        except ModelFitError:
+            continue  # this start wandered where the covariance will not factor
         finite = np.isfinite(res.fun) and np.all(np.isfinite(res.x))
         if finite and (best is None or res.fun < best[0]):
             best = (float(res.fun), np.asarray(res.x, dtype=float))
-    if best is None:
-        raise ModelFitError(f"hyperparameter fit failed from every start: {'; '.join(errors)}")
-    return _unpack(best[1], problem)
+    return best

@@ -82,6 +82,20 @@ def matern52_grad_factor(d2: FloatArray, outputscale: float) -> FloatArray:
     return out
 
 
+def matern52_with_grad_factor(d2: FloatArray, outputscale: float) -> tuple[FloatArray, FloatArray]:
+    """``(matern52(d2), matern52_grad_factor(d2))`` sharing one ``sqrt`` and one ``exp``.
+
+    Example:
+        >>> k, g = matern52_with_grad_factor(np.array([0.0, 1.0]), 1.0)
+        >>> bool(np.allclose(k, matern52(np.array([0.0, 1.0]), 1.0)))
+        True
+    """
+    r = np.sqrt(d2)
+    e = outputscale * np.exp(-SQRT5 * r)
+    poly = 1.0 + SQRT5 * r
+    return (poly + (5.0 / 3.0) * d2) * e, (5.0 / 3.0) * poly * e
+
+
 def weighted_pair_sums(M: FloatArray, Z: FloatArray) -> FloatArray:
     """``S_k = sum_ab M_ab (Z_ak - Z_bk)^2`` for each column ``k`` of ``Z: (n, p)``, ``M: (n, n)``.
 

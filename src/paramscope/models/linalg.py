@@ -9,6 +9,9 @@ diagonal and, past the largest, raises ``ModelFitError`` so the sampler can fall
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
 import numpy as np
 from scipy.linalg import lapack, solve_triangular
 
@@ -16,10 +19,36 @@ from paramscope.errors import ParamscopeError
 from paramscope.space import FloatArray
 
 JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4)
+_CONTROLLER: list[Any] = []
 
 
 class ModelFitError(ParamscopeError, ArithmeticError):
     """A surrogate could not be fitted (non-finite data, a matrix that will not factor)."""
+
+
+def blas_threads(limit: int | None) -> AbstractContextManager[object]:
+    """A context capping the BLAS thread pools at ``limit`` threads (None: leave them alone).
+
+    A GP's matrices (hundreds of rows) gain little from BLAS threads, and when other processes
+    (parallel workers, the objective itself) hold cores, a thread pool waiting at its barriers
+    for a descheduled thread makes a Cholesky several times slower. Uses ``threadpoolctl`` when it
+    is installed; otherwise does nothing.
+
+    Example:
+        >>> with blas_threads(1):
+        ...     float(np.linalg.det(np.eye(2)))
+        1.0
+    """
+    if limit is None:
+        return nullcontext()
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+        except ImportError:
+            return nullcontext()
+        _CONTROLLER.append(ThreadpoolController())
+    context: AbstractContextManager[object] = _CONTROLLER[0].limit(limits=limit, user_api="blas")
+    return context
 
 
 def robust_cholesky(K: FloatArray) -> FloatArray:
@@ -37,7 +66,8 @@ def robust_cholesky(K: FloatArray) -> FloatArray:
     scale = float(np.mean(np.diag(K))) if K.shape[0] else 1.0
     for jitter in JITTERS:
         A = K + (jitter * scale) * np.eye(K.shape[0]) if jitter else K
-        L, info = lapack.dpotrf(A, lower=1, clean=1, overwrite_a=0)
+        # K is symmetric, so its transpose is the same matrix in Fortran order: no copy.
+        L, info = lapack.dpotrf(A.T, lower=1, clean=1, overwrite_a=0)
         if info == 0:
             out: FloatArray = L
             return out
@@ -69,6 +99,7 @@ def cho_inverse(L: FloatArray) -> FloatArray:
     inv, info = lapack.dpotri(L, lower=1)
     if info != 0:
         raise ModelFitError(f"could not invert the covariance matrix (LAPACK info={info})")
-    lower = np.tril(inv)
-    out: FloatArray = lower + np.tril(inv, -1).T
+    # potri fills the lower triangle; the strict upper one is the factor's, which is zero.
+    out: FloatArray = inv + inv.T
+    out.flat[:: out.shape[0] + 1] *= 0.5
     return out

@@ -40,17 +40,20 @@ def yeo_johnson_inverse(z: FloatArray, lam: float) -> FloatArray:
     """
     z = np.asarray(z, dtype=float)
     out = np.empty_like(z)
-    pos = z >= 0
-    if abs(lam) < 1e-12:
-        out[pos] = np.expm1(z[pos])
-    else:
-        out[pos] = np.power(np.maximum(lam * z[pos] + 1.0, 0.0), 1.0 / lam) - 1.0
-    neg = ~pos
-    if abs(lam - 2.0) < 1e-12:
-        out[neg] = -np.expm1(-z[neg])
-    else:
-        base = np.maximum(1.0 - (2.0 - lam) * z[neg], 0.0)
-        out[neg] = 1.0 - np.power(base, 1.0 / (2.0 - lam))
+    pos, neg = z >= 0, z < 0
+    out[pos] = _expm1_power(z[pos], lam)
+    out[neg] = -_expm1_power(-z[neg], 2.0 - lam)
+    return out
+
+
+def _expm1_power(z: FloatArray, lam: float) -> FloatArray:
+    """``(1 + lam z)^(1/lam) - 1`` (``expm1(z)`` at ``lam = 0``), accurate for small ``lam z``."""
+    if abs(lam) < 1e-300:
+        out: FloatArray = np.expm1(z)
+        return out
+    # Outside the transform's range (1 + lam z <= 0) clip to the range's edge.
+    inner = np.log1p(np.maximum(lam * z, -1.0 + 1e-16))
+    out = np.expm1(inner / lam)
     return out
 
 
@@ -84,7 +87,7 @@ class OutputTransform:
 
         Example:
             >>> OutputTransform.fit(np.array([1.0, 3.0]), power=False).forward(np.array([3.0]))
-            array([0.70710678])
+            array([1.])
         """
         y = np.asarray(y, dtype=float)
         shift = float(np.mean(y)) if y.size else 0.0

@@ -43,7 +43,7 @@ from paramscope.acquisition import (
 from paramscope.errors import ConfigError
 from paramscope.models import FeatureMap, GaussianProcess, GPHyper, GPOptions, OutputTransform
 from paramscope.models.features import ParamKey
-from paramscope.models.linalg import ModelFitError
+from paramscope.models.linalg import ModelFitError, blas_threads
 from paramscope.samplers.base import History
 from paramscope.samplers.random import trial_rng
 from paramscope.samplers.sobol import sobol_points
@@ -71,6 +71,8 @@ class BayesOptions:
         noisy_threshold: fitted noise / outputscale above which LogEI uses the plug-in incumbent.
         refit_growth: run a full multi-start hyperparameter fit when the data have grown by this
             factor since the last one; in between, one warm-started run.
+        blas_threads: BLAS threads while suggesting (None: leave the process's setting); one is
+            fastest for a GP's matrices and immune to oversubscription by parallel workers.
         gp: priors and effort of the GP hyperparameter fits.
         optimizer: effort of the acquisition optimizer.
 
@@ -85,6 +87,7 @@ class BayesOptions:
     deterministic: bool = False
     noisy_threshold: float = 1e-3
     refit_growth: float = 1.5
+    blas_threads: int | None = 1
     gp: GPOptions = field(default_factory=GPOptions)
     optimizer: OptimizeOptions = field(default_factory=OptimizeOptions)
 
@@ -231,6 +234,10 @@ class BayesSampler:
         """``n`` distinct new parameter dicts for ``history``, none already tried or pending."""
         if not isinstance(n, int) or n < 1:
             raise ConfigError(f"suggest: n must be an integer >= 1, got {n!r}")
+        with blas_threads(self.options.blas_threads):
+            return self._suggest(history, n)
+
+    def _suggest(self, history: History, n: int) -> list[Params]:
         fmap = FeatureMap.from_space(history.space)
         data = _collect(history, fmap)
         started = data.X.shape[0] + data.pending.shape[0]
@@ -245,7 +252,7 @@ class BayesSampler:
                     f"bayes sampler: the model failed ({type(exc).__name__}: {exc}); "
                     "suggesting quasi-random points instead",
                     SamplerFallbackWarning,
-                    stacklevel=2,
+                    stacklevel=3,  # the caller of suggest
                 )
                 picks = None
             if picks is None:  # too little data for any model, or a failed one: stay quasi-random

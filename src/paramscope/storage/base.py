@@ -84,6 +84,7 @@ class AskStatus(StrEnum):
     NEED_PARAMS = "need_params"  # nothing queued: call again with proposed params
     WAIT = "wait"  # budget is taken by running trials; one may fail, so ask again later
     DONE = "done"  # the budget of finished trials is reached
+    CONFLICT = "conflict"  # params were proposed for a number another worker took: propose again
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,13 @@ class StudyCatalog(Protocol):
 class TrialWriter(Protocol):
     def enqueue(self, study: str, params: Params) -> Trial: ...
     def ask(
-        self, study: str, *, worker: str, budget: int | None, params: Params | None = None
+        self,
+        study: str,
+        *,
+        worker: str,
+        budget: int | None,
+        params: Params | None = None,
+        expected_number: int | None = None,
     ) -> AskResult: ...
     def tell(self, study: str, number: int, outcome: Outcome) -> Trial: ...
 

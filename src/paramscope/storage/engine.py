@@ -27,6 +27,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -63,6 +64,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = FULL")  # a commit survives power loss, not only a crash
     cursor.close()
 
 
@@ -158,6 +160,13 @@ def head_revision() -> str:
     return head
 
 
+def _is_known(revision: str) -> bool:
+    try:
+        return _script().get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def _current_revision(conn: Connection) -> str | None:
     context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     return context.get_current_revision()
@@ -170,7 +179,7 @@ def _upgrade_locked(engine: Engine, display: str) -> None:
         current = _current_revision(conn)
         if current == head_revision():
             return
-        if current is not None and _script().get_revision(current) is None:
+        if current is not None and not _is_known(current):
             raise StorageError(
                 f"storage: {display} has schema revision {current!r}, newer than this "
                 f"paramscope knows ({head_revision()!r}); upgrade paramscope"

@@ -6,7 +6,6 @@ transaction, calls them in the right order and decides what the results mean.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -15,11 +14,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from paramscope.errors import StudyNotFoundError
+from paramscope.errors import StudyNotFoundError, TrialStateError
 from paramscope.space import Params
 from paramscope.storage.records import dumps, trial_from_row
 from paramscope.storage.schema import studies, trial_reports, trials
 from paramscope.trial import Trial, TrialState
+
+REAPED = "worker lost"
+"""How the error of a trial failed by ``reap`` begins."""
 
 
 def study_names(conn: Connection) -> list[str]:
@@ -49,11 +51,17 @@ def require_study(conn: Connection, name: str, *, where: str, lock: bool = False
     return row
 
 
-def take_number(conn: Connection, study_id: int) -> int:
-    """Take the study's next trial number (call with the study locked)."""
+def next_number(conn: Connection, study_id: int) -> int:
+    """The number the study's next trial will get."""
     number: int = conn.execute(
         select(studies.c.next_number).where(studies.c.id == study_id)
     ).scalar_one()
+    return number
+
+
+def take_number(conn: Connection, study_id: int) -> int:
+    """Take the study's next trial number (call with the study locked)."""
+    number = next_number(conn, study_id)
     conn.execute(update(studies).where(studies.c.id == study_id).values(next_number=number + 1))
     return number
 
@@ -105,6 +113,55 @@ def find_trial(
     if lock:
         query = query.with_for_update()
     return conn.execute(query).first()
+
+
+def running_trial(
+    conn: Connection, study: str, study_id: int, number: int, *, doing: str, lock: bool = False
+) -> Row[Any]:
+    """The row of trial ``number`` if it is running; else a ``TrialStateError`` saying why not."""
+    row = find_trial(conn, study_id, number, lock=lock)
+    if row is None:
+        raise TrialStateError(f"{doing}: study {study!r} has no trial {number}")
+    if row.state == TrialState.RUNNING:
+        return row
+    where = f"trial {number} of study {study!r}"
+    if row.state == TrialState.FAILED and (row.error or "").startswith(REAPED):
+        raise TrialStateError(
+            f"{doing}: {where} was marked failed ({row.error}) before this result arrived; "
+            "the late result is dropped"
+        )
+    if row.state == TrialState.QUEUED:
+        raise TrialStateError(f"{doing}: {where} is queued, not running; ask() claims it")
+    raise TrialStateError(f"{doing}: {where} is already {row.state}; a trial ends once")
+
+
+def stale_running(
+    conn: Connection, study_id: int, *, before: datetime
+) -> list[tuple[int, str | None, str]]:
+    """``(number, worker, params JSON)`` of running trials silent since before ``before``."""
+    query = select(trials.c.number, trials.c.worker, trials.c.params).where(
+        trials.c.study_id == study_id,
+        trials.c.state == TrialState.RUNNING,
+        trials.c.heartbeat < before,
+    )
+    return [(n, w, p) for n, w, p in conn.execute(query.order_by(trials.c.number))]
+
+
+def fail_stale(
+    conn: Connection, study_id: int, number: int, *, before: datetime, error: str, now: datetime
+) -> bool:
+    """Mark a running trial failed if its heartbeat is still older than ``before``."""
+    result = conn.execute(
+        update(trials)
+        .where(
+            trials.c.study_id == study_id,
+            trials.c.number == number,
+            trials.c.state == TrialState.RUNNING,
+            trials.c.heartbeat < before,
+        )
+        .values(state=TrialState.FAILED, error=error, finished=now)
+    )
+    return result.rowcount == 1
 
 
 def load_trial(conn: Connection, study_id: int, number: int) -> Trial:
@@ -176,33 +233,3 @@ def delete_study_rows(conn: Connection, study_id: int) -> None:
     conn.execute(delete(trial_reports).where(trial_reports.c.trial_id.in_(trial_ids)))
     conn.execute(delete(trials).where(trials.c.study_id == study_id))
     conn.execute(delete(studies).where(studies.c.id == study_id))
-
-
-def study_activity(conn: Connection) -> dict[int, dict[str, Any]]:
-    """Per study id: state counts, min and max complete value, latest timestamps."""
-    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"counts": dict.fromkeys(TrialState, 0)})
-    counts = select(trials.c.study_id, trials.c.state, func.count()).group_by(
-        trials.c.study_id, trials.c.state
-    )
-    for study_id, state, count in conn.execute(counts):
-        out[study_id]["counts"][TrialState(state)] = int(count)
-    complete = trials.c.state == TrialState.COMPLETE
-    summary = select(
-        trials.c.study_id,
-        func.min(trials.c.value).filter(complete),
-        func.max(trials.c.value).filter(complete),
-        func.max(trials.c.started),
-        func.max(trials.c.finished),
-        func.max(trials.c.heartbeat),
-    ).group_by(trials.c.study_id)
-    for study_id, low, high, started, finished, beat in conn.execute(summary):
-        out[study_id].update(low=low, high=high, stamps=(started, finished, beat))
-    return dict(out)
-
-
-def study_directions(conn: Connection) -> list[tuple[int, str, str]]:
-    """``(id, name, direction of the first objective)`` for every study, by name."""
-    rows = conn.execute(
-        select(studies.c.id, studies.c.name, studies.c.objectives).order_by(studies.c.name)
-    )
-    return [(i, name, next(iter(json.loads(obj).values()), "min")) for i, name, obj in rows]

@@ -121,35 +121,6 @@ def trial_from_row(row: Row[Any], reports: Mapping[int, float] | None = None) ->
     )
 
 
-def describe_difference(name: str, stored: StudySpec, given: StudySpec) -> str:
-    """Say which part of a study's signature differs, for ``StudyExistsError``.
-
-    Example:
-        >>> from paramscope.space import Float
-        >>> a = StudySpec("s", Space({"x": Float(0.0, 1.0)}))
-        >>> b = StudySpec("s", Space({"x": Float(0.0, 2.0)}))
-        >>> describe_difference("s", a, b).split(":")[0]
-        "study 's' already exists with a different space"
-    """
-    old, new = stored.signature(), given.signature()
-    parts: list[str] = []
-    for key in old:
-        if old[key] == new[key]:
-            continue
-        details = [
-            f"{key}.{item}: stored {old[key].get(item, '(none)')!r}, "
-            f"given {new[key].get(item, '(none)')!r}"
-            for item in dict.fromkeys([*old[key], *new[key]])
-            if old[key].get(item) != new[key].get(item)
-        ]
-        parts.append(f"a different {key}: " + "; ".join(details))
-    return (
-        f"study {name!r} already exists with "
-        + " and ".join(parts)
-        + "; choose another name or delete it"
-    )
-
-
 def latest(*stamps: datetime | None) -> datetime | None:
     """The latest of some optional timestamps, or None when all are None.
 

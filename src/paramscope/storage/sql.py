@@ -18,10 +18,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, select, update
 
-from paramscope.errors import ConfigError, StorageError, StudyExistsError, TrialStateError
+from paramscope.errors import ConfigError, StorageError
 from paramscope.space import Params
+from paramscope.storage import catalog
 from paramscope.storage import queries as q
 from paramscope.storage.base import (
     AskResult,
@@ -33,22 +34,16 @@ from paramscope.storage.base import (
 )
 from paramscope.storage.engine import READ_OPTION, make_engine, migrate, retrying
 from paramscope.storage.records import (
-    describe_difference,
     dumps,
     finite_values,
-    latest,
     options_to_row,
     spec_from_row,
-    spec_to_row,
 )
 from paramscope.storage.schema import studies, trials
 from paramscope.storage.urls import parse_url
 from paramscope.trial import Trial, TrialState
 
 T = TypeVar("T")
-
-_CREATE_LOCK_KEY = 0x7073_6372_6561  # PostgreSQL advisory lock serializing create_study
-_REAPED = "worker lost"
 
 
 def _now() -> datetime:
@@ -61,7 +56,7 @@ class SQLStorage:
     Opening applies the schema migrations (safe when several processes open a fresh database at
     once). An in-memory database (``sqlite://``) lives in this process only; its one connection
     is shared by all threads under a lock. Any other storage can be used from many threads and
-    processes at once, and a pickled storage reopens its URL on the other side.
+    processes at once; a pickled storage reopens its database on the other side.
 
     Args:
         url: ``sqlite:///path.db``, ``sqlite://`` or ``postgresql://user:password@host/db``.
@@ -104,7 +99,7 @@ class SQLStorage:
                 f"storage: the in-memory database {self.url!r} lives in one process and cannot "
                 "be sent to another; use a file such as 'sqlite:///paramscope.db'"
             )
-        return (SQLStorage, (self.url,))
+        return (SQLStorage, (self._parsed.portable,))
 
     def __enter__(self) -> SQLStorage:
         return self
@@ -162,23 +157,7 @@ class SQLStorage:
         """
 
         def work(conn: Connection) -> StudySpec:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK_KEY})
-            row = q.find_study(conn, spec.name, lock=True)
-            if row is None:
-                values = spec_to_row(spec) | {"next_number": 0, "created": _now()}
-                conn.execute(insert(studies).values(**values))
-                return spec
-            stored = spec_from_row(row)
-            if stored.signature() != spec.signature():
-                raise StudyExistsError(describe_difference(spec.name, stored, spec))
-            if stored.objective is None and spec.objective is not None:
-                objective = dumps(dict(spec.objective))
-                conn.execute(
-                    update(studies).where(studies.c.id == row.id).values(objective=objective)
-                )
-                return replace(stored, objective=spec.objective)
-            return stored
+            return catalog.create_or_resume(conn, spec, now=_now())
 
         return self._write(f"creating study {spec.name!r}", work)
 
@@ -210,24 +189,7 @@ class SQLStorage:
             []
         """
 
-        def work(conn: Connection) -> list[StudySummary]:
-            activity = q.study_activity(conn)
-            out = []
-            for study_id, name, direction in q.study_directions(conn):
-                info = activity.get(study_id, {})
-                best = info.get("low") if direction == "min" else info.get("high")
-                out.append(
-                    StudySummary(
-                        name=name,
-                        counts=info.get("counts", dict.fromkeys(TrialState, 0)),
-                        best_value=best,
-                        last_activity=latest(*info.get("stamps", ())),
-                        direction="max" if direction == "max" else "min",
-                    )
-                )
-            return out
-
-        return self._read("listing studies", work)
+        return self._read("listing studies", catalog.summaries)
 
     def set_options(self, study: str, options: StudyOptions) -> StudySpec:
         """Store new options (budget, heartbeat interval, grace, retries); return the new spec.
@@ -284,14 +246,22 @@ class SQLStorage:
         return self._write(f"enqueueing a trial in study {study!r}", work)
 
     def ask(
-        self, study: str, *, worker: str, budget: int | None, params: Params | None = None
+        self,
+        study: str,
+        *,
+        worker: str,
+        budget: int | None,
+        params: Params | None = None,
+        expected_number: int | None = None,
     ) -> AskResult:
         """Claim the next trial to run, in one locked transaction.
 
         With ``finished`` = complete + stopped trials: DONE once ``finished >= budget``; WAIT
         while running trials could still fill the budget; else the lowest-numbered queued trial
         is claimed; else NEED_PARAMS unless ``params`` is given, in which case a new running
-        trial with those params is created.
+        trial with those params is created. With ``expected_number`` (the number the params
+        were proposed for), CONFLICT instead when another worker took that number meanwhile:
+        the caller proposes again from a history that includes the other worker's trial.
 
         Example:
             >>> from paramscope.space import Float, Space
@@ -328,6 +298,8 @@ class SQLStorage:
                 return AskResult(AskStatus.CLAIMED, q.load_trial(conn, study_id, int(number)))
             if params is None:
                 return AskResult(AskStatus.NEED_PARAMS)
+            if expected_number is not None and q.next_number(conn, study_id) != expected_number:
+                return AskResult(AskStatus.CONFLICT)
             trial = q.insert_trial(conn, study_id, params, running=(worker, now))
             return AskResult(AskStatus.CLAIMED, trial)
 
@@ -358,8 +330,7 @@ class SQLStorage:
 
         def work(conn: Connection) -> Trial:
             study_id = self._study(conn, study, lock=True)
-            row = q.find_trial(conn, study_id, number)
-            self._check_running(study, number, row, doing="tell")
+            q.running_trial(conn, study, study_id, number, doing="tell")
             conn.execute(
                 update(trials)
                 .where(trials.c.study_id == study_id, trials.c.number == number)
@@ -374,22 +345,6 @@ class SQLStorage:
             return q.load_trial(conn, study_id, number)
 
         return self._write(f"telling trial {number} of study {study!r}", work)
-
-    @staticmethod
-    def _check_running(study: str, number: int, row: Any, *, doing: str) -> None:
-        if row is None:
-            raise TrialStateError(f"{doing}: study {study!r} has no trial {number}")
-        if row.state == TrialState.RUNNING:
-            return
-        where = f"trial {number} of study {study!r}"
-        if row.state == TrialState.FAILED and (row.error or "").startswith(_REAPED):
-            raise TrialStateError(
-                f"{doing}: {where} was marked failed ({row.error}) before this result arrived; "
-                "the late result is dropped"
-            )
-        if row.state == TrialState.QUEUED:
-            raise TrialStateError(f"{doing}: {where} is queued, not running; ask() claims it")
-        raise TrialStateError(f"{doing}: {where} is already {row.state}; a trial ends once")
 
     # -- monitoring ----------------------------------------------------------------------------
 
@@ -441,9 +396,7 @@ class SQLStorage:
 
         def work(conn: Connection) -> None:
             study_id = self._study(conn, study)
-            row = q.find_trial(conn, study_id, number, lock=True)
-            self._check_running(study, number, row, doing="report")
-            assert row is not None  # checked above
+            row = q.running_trial(conn, study, study_id, number, doing="report", lock=True)
             q.upsert_report(conn, row.id, int(step), checked)
             conn.execute(update(trials).where(trials.c.id == row.id).values(heartbeat=_now()))
 
@@ -466,28 +419,19 @@ class SQLStorage:
             []
         """
 
-        def stale(conn: Connection, study_id: int) -> list[Any]:
-            cutoff = _now() - timedelta(seconds=grace)
-            query = select(trials.c.number, trials.c.worker, trials.c.params).where(
-                trials.c.study_id == study_id,
-                trials.c.state == TrialState.RUNNING,
-                trials.c.heartbeat < cutoff,
-            )
-            return list(conn.execute(query.order_by(trials.c.number)))
-
         def look(conn: Connection) -> bool:
-            return bool(stale(conn, self._study(conn, study)))
+            cutoff = _now() - timedelta(seconds=grace)
+            return bool(q.stale_running(conn, self._study(conn, study), before=cutoff))
 
         def work(conn: Connection) -> list[Trial]:
             study_id = self._study(conn, study, lock=True)
+            now = _now()
+            cutoff = now - timedelta(seconds=grace)
             reaped = []
-            for number, worker, params in stale(conn, study_id):
-                error = f"{_REAPED}: no heartbeat for {grace:g} s (worker {worker})"
-                conn.execute(
-                    update(trials)
-                    .where(trials.c.study_id == study_id, trials.c.number == number)
-                    .values(state=TrialState.FAILED, error=error, finished=_now())
-                )
+            for number, worker, params in q.stale_running(conn, study_id, before=cutoff):
+                error = f"{q.REAPED}: no heartbeat for {grace:g} s (worker {worker})"
+                if not q.fail_stale(conn, study_id, number, before=cutoff, error=error, now=now):
+                    continue  # its heartbeat arrived in the meantime
                 if retries > 0 and q.retry_depth(conn, study_id, number) < retries:
                     q.insert_trial(conn, study_id, json.loads(params), retry_of=number)
                 reaped.append(q.load_trial(conn, study_id, number))

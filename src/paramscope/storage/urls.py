@@ -42,6 +42,8 @@ class StorageURL:
         backend: ``"sqlite"`` or ``"postgresql"``.
         memory: True for an in-memory SQLite database.
         display: the URL with any password masked, for messages.
+        portable: the URL another process opens to reach the same database (a SQLite path made
+            absolute, so a worker started in another directory finds the same file).
     """
 
     raw: str
@@ -49,6 +51,7 @@ class StorageURL:
     backend: Backend
     memory: bool
     display: str
+    portable: str
 
 
 def resolve_url(url: str | None) -> str:
@@ -107,7 +110,7 @@ def _parse_sqlite(raw: str, parsed: URL) -> StorageURL:
     database = parsed.database
     if database is None or database == ":memory:":
         memory_url = make_url("sqlite://")
-        return StorageURL(raw, memory_url, "sqlite", memory=True, display=raw)
+        return StorageURL(raw, memory_url, "sqlite", memory=True, display=raw, portable=raw)
     if database == "":
         raise _fail(raw, "the file path is missing")
     path = Path(database).expanduser()
@@ -117,7 +120,8 @@ def _parse_sqlite(raw: str, parsed: URL) -> StorageURL:
     if not parent.is_dir():
         raise _fail(raw, f"directory {str(parent)!r} does not exist")
     file_url = parsed.set(database=str(path))
-    return StorageURL(raw, file_url, "sqlite", memory=False, display=raw)
+    portable = f"sqlite:///{path.absolute()}"
+    return StorageURL(raw, file_url, "sqlite", memory=False, display=raw, portable=portable)
 
 
 def _parse_postgres(raw: str, parsed: URL) -> StorageURL:
@@ -125,4 +129,4 @@ def _parse_postgres(raw: str, parsed: URL) -> StorageURL:
         raise _fail(raw, "the database name is missing")
     pg_url = parsed.set(drivername="postgresql+psycopg")
     display = parsed.render_as_string(hide_password=True)
-    return StorageURL(raw, pg_url, "postgresql", memory=False, display=display)
+    return StorageURL(raw, pg_url, "postgresql", memory=False, display=display, portable=raw)

@@ -1,0 +1,265 @@
+"""Bayesian optimization quality and overhead: paramscope vs Optuna TPE, Optuna GP and random.
+
+Every method runs the same problems (paramscope.problems) with a budget of 20·d trials over the
+same seeds, driven by the same ask/tell loop on in-memory storage, so the only difference is the
+sampler. Results stream to a JSON-lines file (one line per method × problem × seed), so an
+interrupted run resumes where it stopped; the report step writes the tables to RESULTS.md.
+
+    .venv/bin/python -m benchmarks.bayes run [--seeds 5] [--jobs 2] [--methods ...] [--problems ...]
+    .venv/bin/python -m benchmarks.bayes overhead [--trials 500]
+    .venv/bin/python -m benchmarks.bayes report
+
+Optuna's GPSampler needs PyTorch: ``pip install torch==2.13.0`` (the CPU build); without it the
+GP column is skipped and the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import paramscope as ps
+from benchmarks.results import markdown_table, median, write_section
+from paramscope.problems import Problem, optimization_problems
+
+OUT = Path(__file__).with_name("out")
+RUNS = OUT / "bayes-runs.jsonl"
+OVERHEAD = OUT / "bayes-overhead.jsonl"
+METHODS = ("paramscope", "optuna-tpe", "optuna-gp", "random")
+REGRET_FLOOR = 1e-8
+
+Ask = Callable[[], tuple[Any, dict[str, Any]]]
+Tell = Callable[[Any, float], None]
+
+
+def _paramscope_loop(problem: Problem, seed: int, sampler: str) -> tuple[Ask, Tell]:
+    study = ps.Study.create("bench", problem.space, storage="sqlite://", sampler=sampler, seed=seed)
+
+    def ask() -> tuple[Any, dict[str, Any]]:
+        trial = study.ask()
+        return trial, dict(trial.params)
+
+    return ask, lambda trial, value: study.tell(trial, value) and None
+
+
+def _optuna_distributions(space: ps.Space) -> dict[str, Any]:
+    import optuna.distributions as d
+
+    out: dict[str, Any] = {}
+    for name in space.names:
+        param = space[name]
+        if isinstance(param, ps.Float):
+            out[name] = d.FloatDistribution(param.low, param.high, log=param.log, step=param.step)
+        elif isinstance(param, ps.Int):
+            out[name] = d.IntDistribution(param.low, param.high, log=param.log, step=param.step)
+        else:
+            out[name] = d.CategoricalDistribution(list(param.options))
+    return out
+
+
+def _optuna_loop(problem: Problem, seed: int, kind: str) -> tuple[Ask, Tell]:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    sampler = (
+        optuna.samplers.TPESampler(seed=seed)
+        if kind == "tpe"
+        else optuna.samplers.GPSampler(seed=seed, deterministic_objective=problem.noise == 0)
+    )
+    study = optuna.create_study(sampler=sampler)
+    distributions = _optuna_distributions(problem.space)
+
+    def ask() -> tuple[Any, dict[str, Any]]:
+        trial = study.ask(distributions)
+        return trial, dict(trial.params)
+
+    return ask, lambda trial, value: study.tell(trial, value) and None
+
+
+def make_loop(method: str, problem: Problem, seed: int) -> tuple[Ask, Tell]:
+    if method == "paramscope":
+        return _paramscope_loop(problem, seed, "bayes")
+    if method == "random":
+        return _paramscope_loop(problem, seed, "random")
+    return _optuna_loop(problem, seed, method.removeprefix("optuna-"))
+
+
+def run_one(method: str, problem_name: str, seed: int, budget: int | None = None) -> dict[str, Any]:
+    """One optimization run: best-so-far noise-free values and the time spent asking."""
+    problem = optimization_problems()[problem_name]
+    budget = budget or 20 * problem.dim
+    noisy = problem.noisy_fn(np.random.default_rng([seed, 12345]))
+    ask, tell = make_loop(method, problem, seed)
+    best, curve, ask_seconds = math.inf, [], []
+    for _ in range(budget):
+        start = time.perf_counter()
+        handle, params = ask()
+        ask_seconds.append(time.perf_counter() - start)
+        tell(handle, noisy(params))
+        best = min(best, problem.fn(params))
+        curve.append(best)
+    return {
+        "method": method,
+        "problem": problem_name,
+        "seed": seed,
+        "budget": budget,
+        "curve": curve,
+        "ask_seconds": ask_seconds,
+        "log10_regret": math.log10(max(problem.regret(best), REGRET_FLOOR)),
+    }
+
+
+def _job(args: tuple[str, str, int]) -> dict[str, Any]:
+    return run_one(*args)
+
+
+def gp_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _done(path: Path) -> set[tuple[str, str, int]]:
+    if not path.exists():
+        return set()
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {(r["method"], r["problem"], r["seed"]) for r in rows}
+
+
+def command_run(args: argparse.Namespace) -> None:
+    OUT.mkdir(exist_ok=True)
+    methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
+    jobs = [
+        (m, p, s)
+        for s in range(args.seeds)
+        for p in args.problems
+        for m in methods
+        if (m, p, s) not in _done(RUNS)
+    ]
+    print(f"{len(jobs)} runs to do ({len(_done(RUNS))} already in {RUNS})")
+    with multiprocessing.get_context("fork").Pool(args.jobs) as pool, RUNS.open("a") as out:
+        for i, row in enumerate(pool.imap_unordered(_job, jobs), 1):
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            print(
+                f"[{i}/{len(jobs)}] {row['method']:<11} {row['problem']:<17} seed {row['seed']}: "
+                f"log10 regret {row['log10_regret']:.2f}, ask {sum(row['ask_seconds']):.1f} s"
+            )
+
+
+def command_overhead(args: argparse.Namespace) -> None:
+    OUT.mkdir(exist_ok=True)
+    methods = ["paramscope"] + (["optuna-gp"] if gp_available() else [])
+    with OVERHEAD.open("a") as out:
+        for method in methods:
+            row = run_one(method, "ackley10", 0, budget=args.trials)
+            out.write(json.dumps(row) + "\n")
+            print(method, "total ask seconds", round(sum(row["ask_seconds"]), 1))
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _regret_table(rows: list[dict[str, Any]]) -> tuple[str, dict[str, float]]:
+    problems = [p for p in optimization_problems() if any(r["problem"] == p for r in rows)]
+    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
+    medians: dict[tuple[str, str], float] = {}
+    seeds: dict[str, int] = {}
+    for p in problems:
+        for m in methods:
+            values = [r["log10_regret"] for r in rows if r["problem"] == p and r["method"] == m]
+            if values:
+                medians[(p, m)] = median(values)
+                seeds[p] = min(seeds.get(p, len(values)), len(values))
+    ranks: dict[str, list[float]] = {m: [] for m in methods}
+    table_rows = []
+    for p in problems:
+        present = [m for m in methods if (p, m) in medians]
+        order = sorted(present, key=lambda m: medians[(p, m)])
+        for m in present:
+            ties = [medians[(p, o)] for o in order]
+            ranks[m].append(1 + sum(v < medians[(p, m)] for v in ties))
+        table_rows.append(
+            [p, seeds.get(p, 0)] + [f"{medians.get((p, m), math.nan):.2f}" for m in methods]
+        )
+    mean_rank = {m: float(np.mean(r)) for m, r in ranks.items() if r}
+    table_rows.append(
+        ["**mean rank**", ""] + [f"{mean_rank.get(m, math.nan):.2f}" for m in methods]
+    )
+    table = markdown_table(["problem", "seeds", *methods], table_rows)
+    return table, _wins(medians, problems)
+
+
+def _wins(medians: Mapping[tuple[str, str], float], problems: list[str]) -> dict[str, float]:
+    wins: dict[str, float] = {}
+    for peer in ("optuna-gp", "optuna-tpe", "random"):
+        shared = [p for p in problems if (p, peer) in medians and (p, "paramscope") in medians]
+        if shared:
+            better = sum(medians[(p, "paramscope")] < medians[(p, peer)] for p in shared)
+            wins[peer] = better / len(shared)
+    return wins
+
+
+def _overhead_table(rows: list[dict[str, Any]]) -> str:
+    table_rows = []
+    for row in rows:
+        seconds = row["ask_seconds"]
+        cells = [row["method"]]
+        for n in (100, 300, 500):
+            window = seconds[max(0, n - 10) : n]
+            cells.append(f"{median(window):.3f}" if len(window) == 10 else "–")
+        table_rows.append(cells)
+    return markdown_table(
+        ["sampler (ackley10)", "s/trial @100", "s/trial @300", "s/trial @500"], table_rows
+    )
+
+
+def command_report(args: argparse.Namespace) -> None:
+    rows = _load(RUNS)
+    table, wins = _regret_table(rows)
+    win_text = ", ".join(f"{peer}: {share:.0%} of problems" for peer, share in wins.items())
+    body = (
+        "Median final log10 regret (lower is better; floor 1e-8) at a budget of 20·d trials; "
+        "one ask/tell loop for every method on in-memory storage.\n\n"
+        f"{table}\n\nparamscope has the lower median regret than — {win_text}.\n"
+    )
+    if not gp_available():
+        body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
+    overhead = _load(OVERHEAD)
+    if overhead:
+        body += "\nSampler overhead (median seconds per ask over the 10 trials before n):\n\n"
+        body += _overhead_table(overhead) + "\n"
+    write_section("Bayesian optimization", "python -m benchmarks.bayes run && ... report", body)
+    print(body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--seeds", type=int, default=5)
+    run.add_argument("--jobs", type=int, default=2)
+    run.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    run.add_argument("--problems", nargs="+", default=list(optimization_problems()))
+    overhead = sub.add_parser("overhead")
+    overhead.add_argument("--trials", type=int, default=500)
+    sub.add_parser("report")
+    args = parser.parse_args()
+    {"run": command_run, "overhead": command_overhead, "report": command_report}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
