@@ -73,8 +73,15 @@ def test_valid_file_round_trip(tmp_path: Path) -> None:
     assert spec.space["lr"].to_dict() == {"type": "float", "low": 1e-5, "high": 0.1, "log": True}
     assert spec.objective["timeout"] == 60
     assert spec.objective["cwd"] == str(tmp_path.resolve())
-    script = str(tmp_path.resolve() / "run.py")
-    assert list(spec.objective["command"]) == ["python3", script, "--x", "{x}", "--kind", "{kind}"]
+    # stored as written; run.py is found in cwd (the study file's folder) when the command runs
+    assert list(spec.objective["command"]) == [
+        "python3",
+        "run.py",
+        "--x",
+        "{x}",
+        "--kind",
+        "{kind}",
+    ]
     assert spec.options().budget == 40 and spec.options(7).budget == 7
     assert spec.options().retries == 1
     with pytest.raises(AttributeError):
@@ -96,8 +103,8 @@ workdir = "runs"
     assert dict(spec.objectives) == {"value": "max"}
     assert spec.budget is None and spec.workers == 1 and spec.sampler == "bayes"
     assert spec.storage is None and spec.seed is None and dict(spec.constraints) == {}
-    assert spec.objective["command"][1] == str(tmp_path.resolve() / "run.py")
-    assert spec.objective["workdir"] == str(tmp_path.resolve() / "runs")
+    assert list(spec.objective["command"]) == ["python3", "run.py", "--x", "{x}"]
+    assert spec.objective["workdir"] == "runs"  # taken from cwd, the file's folder, at run time
 
 
 def test_relative_paths_follow_the_file_not_the_working_directory(
@@ -111,8 +118,16 @@ def test_relative_paths_follow_the_file_not_the_working_directory(
     script.chmod(0o755)
     text = VALID.replace('command = ["python3", "run.py",', 'command = ["./bin/run.sh",')
     monkeypatch.chdir(tmp_path)
-    spec = load_study_file(write(folder, text))
-    assert spec.objective["command"][0] == str(script.resolve())
+    spec = load_study_file(write(folder, text))  # ./bin/run.sh exists only next to the file
+    fn = build_objective(spec.objective, study="s", space=spec.space)
+    from paramscope.execution.live import LiveTrial
+
+    class NoMonitor:
+        def report(self, *args: object) -> None: ...
+
+    live = LiveTrial(NoMonitor(), "s", 0, {"x": 1.0})  # type: ignore[arg-type]
+    assert fn({"lr": 1e-3, "kind": "a", "n": 1, "x": 1.0}, live) == {"value": 1.0}
+    assert (folder / "paramscope-runs").is_dir()
 
 
 def test_function_objective_keeps_cwd_and_builds(tmp_path: Path) -> None:
@@ -124,7 +139,7 @@ def test_function_objective_keeps_cwd_and_builds(tmp_path: Path) -> None:
     assert fn({"x": 2.5}) == 2.5
 
 
-def test_build_objective_drops_cwd_for_a_command(tmp_path: Path) -> None:
+def test_build_objective_for_a_command(tmp_path: Path) -> None:
     spec = load_study_file(write(tmp_path, VALID))
     fn = build_objective(spec.objective, study="s", space=spec.space)
     assert type(fn).__name__ == "CommandObjective"

@@ -252,7 +252,7 @@ def _build(file: Path, document: dict[str, Any]) -> StudyFile:
     objective = _validate(ObjectiveTable, raw, "objective")
     stored = _objective_table(objective, file.resolve().parent)
     if "command" in stored:
-        CommandSpec.from_config(_without_cwd(stored), space_names=space.names)
+        CommandSpec.from_config(stored, space_names=space.names)
     return StudyFile(
         path=file,
         name=study.name,
@@ -328,33 +328,16 @@ def _objective_table(objective: ObjectiveTable, base: Path) -> dict[str, Any]:
         if extra:
             raise ConfigError(f"objective.{extra[0]}: applies to a command objective only")
         return {"function": given["function"], "cwd": str(base)}
-    command = given["command"]
-    if isinstance(command, str):
+    if isinstance(given["command"], str):
         try:
-            command = shlex.split(command)
+            given["command"] = shlex.split(given["command"])
         except ValueError as exc:
-            raise ConfigError(f"objective.command: cannot split {command!r}: {exc}") from None
-    given["command"] = _resolve_argv(command, base)
-    if "workdir" in given:
-        given["workdir"] = str(base / Path(given["workdir"]).expanduser())
+            raise ConfigError(
+                f"objective.command: cannot split {given['command']!r}: {exc}"
+            ) from None
+    # Relative paths in the command and workdir are taken from the study file's folder when
+    # the command runs (CommandSpec.cwd), so the stored table stays as the user wrote it.
     return {**given, "cwd": str(base)}
-
-
-def _resolve_argv(argv: list[str], base: Path) -> list[str]:
-    """Make relative paths absolute against ``base``: an executable written with a slash, and
-    any later argument (without placeholders or a leading ``-``) that names a file in ``base``."""
-    out: list[str] = []
-    for index, arg in enumerate(argv):
-        plain = "{" not in arg and not arg.startswith("-") and not os.path.isabs(arg)
-        candidate = base / arg
-        if plain and ((index == 0 and os.sep in arg) or (index > 0 and candidate.is_file())):
-            arg = os.path.normpath(candidate)
-        out.append(arg)
-    return out
-
-
-def _without_cwd(table: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in table.items() if key != "cwd"}
 
 
 def build_objective(
@@ -362,8 +345,8 @@ def build_objective(
 ) -> Objective:
     """The callable a worker runs, from a stored ``[objective]`` table; checked before any run.
 
-    A command table's ``cwd`` was used to resolve its paths when the file was read, so it is
-    dropped here; a function table keeps it, so the function's module is imported from there.
+    ``cwd`` (the study file's folder) is where a command's relative paths and a function's
+    module are looked up.
 
     Args:
         table: The stored ``[objective]`` table (``StudyFile.objective``, ``StudySpec.objective``).
@@ -382,6 +365,4 @@ def build_objective(
         >>> fn(4.0)
         2.0
     """
-    if "command" in table:
-        table = _without_cwd(table)
     return objective_from_config(table, study=study, space=space, first_objective=first_objective)

@@ -114,3 +114,24 @@ def test_retrying_does_not_retry_permanent_errors(error: Exception) -> None:
     with pytest.raises(StorageError, match=r"storage: enqueue failed: "):
         retrying(_failing(errors), what="enqueue")
     assert len(errors) == 1
+
+
+def test_results_are_fsynced_and_claims_are_light(tmp_path: Path) -> None:
+    """tell commits with synchronous=FULL; ask/heartbeat/report skip the fsync (NORMAL)."""
+    from paramscope.space import Float, Space
+    from paramscope.storage import SQLStorage
+    from paramscope.storage.base import Outcome, StudySpec
+    from paramscope.trial import TrialState
+
+    storage = SQLStorage(f"sqlite:///{tmp_path}/sync.db")
+    storage.create_study(StudySpec("s", Space({"x": Float(0.0, 1.0)})))
+
+    def synchronous() -> int:
+        with storage._reader.connect() as conn:  # the same pooled connection, read-only begin
+            return int(conn.exec_driver_sql("PRAGMA synchronous").scalar_one())
+
+    storage.ask("s", worker="w", budget=None, params={"x": 0.5})
+    assert synchronous() == 1  # NORMAL
+    storage.tell("s", 0, Outcome(state=TrialState.COMPLETE, values={"value": 1.0}))
+    assert synchronous() == 2  # FULL
+    storage.close()

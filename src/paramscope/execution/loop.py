@@ -124,13 +124,10 @@ class WorkerLoop:
         self._reap_if_due()
         for attempt in range(MAX_PROPOSALS):
             history = self.cache.refresh()
-            finished = sum(
-                t.state in (TrialState.COMPLETE, TrialState.STOPPED) for t in history.trials
-            )
-            if budget is not None and finished >= budget:
+            if budget is not None and self.cache.finished >= budget:
                 return AskResult(AskStatus.DONE)
             params, expected = None, None
-            if not any(t.state == TrialState.QUEUED for t in history.trials):
+            if not self.cache.has_queued:
                 params = self.sampler.suggest(history, 1)[0]
                 # After many lost races, store the proposal under whatever number is next.
                 expected = history.next_number if attempt < MAX_PROPOSALS - 1 else None

@@ -44,6 +44,12 @@ BUSY_TIMEOUT_S = 30.0
 READ_OPTION = "paramscope_read"
 """Execution option marking a read-only transaction (SQLite then uses a deferred BEGIN)."""
 
+LIGHT_OPTION = "paramscope_light"
+"""Execution option marking a write whose loss on power failure is harmless (claiming a trial,
+a heartbeat, an intermediate report): SQLite commits it without an fsync (WAL with
+``synchronous = NORMAL``; still atomic and safe from a process crash). Results (``tell``) keep
+``synchronous = FULL``, whose fsync also makes every light write before it durable."""
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x7061_7261_6D73  # "params": PostgreSQL advisory lock for migrations
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -69,8 +75,15 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    read_only = conn.get_execution_options().get(READ_OPTION, False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    options = conn.get_execution_options()
+    if options.get(READ_OPTION, False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    sync = "NORMAL" if options.get(LIGHT_OPTION, False) else "FULL"
+    if conn.info.get("synchronous") != sync:
+        conn.exec_driver_sql(f"PRAGMA synchronous = {sync}")
+        conn.info["synchronous"] = sync
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: StorageURL) -> Engine:

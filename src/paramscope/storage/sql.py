@@ -32,7 +32,7 @@ from paramscope.storage.base import (
     StudySpec,
     StudySummary,
 )
-from paramscope.storage.engine import READ_OPTION, make_engine, migrate, retrying
+from paramscope.storage.engine import LIGHT_OPTION, READ_OPTION, make_engine, migrate, retrying
 from paramscope.storage.records import (
     dumps,
     finite_values,
@@ -81,6 +81,7 @@ class SQLStorage:
         self.url = url
         self._engine = make_engine(self._parsed)
         self._reader = self._engine.execution_options(**{READ_OPTION: True})
+        self._light_writer = self._engine.execution_options(**{LIGHT_OPTION: True})
         self._lock: AbstractContextManager[Any] = (
             threading.RLock() if self._parsed.memory else nullcontext()
         )
@@ -117,9 +118,13 @@ class SQLStorage:
 
     # -- transactions ------------------------------------------------------------------------
 
-    def _write(self, what: str, work: Callable[[Connection], T]) -> T:
+    def _write(self, what: str, work: Callable[[Connection], T], *, light: bool = False) -> T:
+        """Run ``work`` in one write transaction; ``light`` for writes that may skip the fsync
+        (see engine.LIGHT_OPTION): claims, heartbeats and reports, never results."""
+        engine = self._light_writer if light else self._engine
+
         def attempt() -> T:
-            with self._lock, self._engine.begin() as conn:
+            with self._lock, engine.begin() as conn:
                 return work(conn)
 
         return retrying(attempt, what=what)
@@ -303,7 +308,7 @@ class SQLStorage:
             trial = q.insert_trial(conn, study_id, params, running=(worker, now))
             return AskResult(AskStatus.CLAIMED, trial)
 
-        return self._write(f"asking for a trial of study {study!r}", work)
+        return self._write(f"asking for a trial of study {study!r}", work, light=True)
 
     def tell(self, study: str, number: int, outcome: Outcome) -> Trial:
         """Record the end of a running trial; the write is committed when this returns.
@@ -372,7 +377,7 @@ class SQLStorage:
                     .values(heartbeat=_now())
                 )
 
-        self._write(f"heartbeat of study {study!r}", work)
+        self._write(f"heartbeat of study {study!r}", work, light=True)
 
     def report(self, study: str, number: int, step: int, value: float) -> None:
         """Store an intermediate value of a running trial (replacing one at the same step).
@@ -400,7 +405,7 @@ class SQLStorage:
             q.upsert_report(conn, row.id, int(step), checked)
             conn.execute(update(trials).where(trials.c.id == row.id).values(heartbeat=_now()))
 
-        self._write(f"report of trial {number} of study {study!r}", work)
+        self._write(f"report of trial {number} of study {study!r}", work, light=True)
 
     def reap(self, study: str, *, grace: float, retries: int) -> list[Trial]:
         """Fail running trials silent for ``grace`` seconds; re-queue them up to ``retries`` times.
