@@ -275,3 +275,16 @@ def test_storage_refuses_a_proposal_for_a_taken_number(tmp_path: Path) -> None:
     late = storage.ask("s", worker="b", budget=None, params=params, expected_number=0)
     assert late.status == AskStatus.CONFLICT
     assert len(study.trials) == 1
+
+
+def test_four_processes_reach_an_exact_budget_of_200(storage_url: str) -> None:
+    """The issue's acceptance run, on SQLite and on a real PostgreSQL server."""
+    study = ps.Study.create("big", SPACE, storage=storage_url, sampler="random", seed=0)
+    study.optimize(quadratic, budget=200, workers=4)
+    trials = study.trials
+    assert sum(t.state == TrialState.COMPLETE for t in trials) == 200
+    assert [t.number for t in trials] == list(range(len(trials)))
+    assert TrialState.RUNNING not in {t.state for t in trials}
+    assert len({t.worker for t in trials}) > 1
+    assert len({tuple(t.params.values()) for t in trials}) == len(trials)
+    study.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -26,7 +27,6 @@ from paramscope.trial import Trial, TrialState
 log = logging.getLogger("paramscope")
 
 INTERRUPTED = "interrupted by the user (Ctrl-C) while running"
-MAX_PROPOSALS = 8
 
 
 @dataclass(frozen=True)
@@ -119,18 +119,19 @@ class WorkerLoop:
         Proposals are optimistic: params proposed for trial number n are only stored as trial n.
         When another worker took n meanwhile, the proposal is made again from a history that
         now holds that worker's pending trial, so parallel workers never propose blindly (and
-        a seeded sampler's trial n is the same whichever worker runs it).
+        a seeded sampler's trial n is the same whichever worker runs it). Every lost race means
+        another worker's trial was stored, so the study always progresses.
         """
         self._reap_if_due()
-        for attempt in range(MAX_PROPOSALS):
+        attempt = 0
+        while True:
             history = self.cache.refresh()
             if budget is not None and self.cache.finished >= budget:
                 return AskResult(AskStatus.DONE)
             params, expected = None, None
             if not self.cache.has_queued:
                 params = self.sampler.suggest(history, 1)[0]
-                # After many lost races, store the proposal under whatever number is next.
-                expected = history.next_number if attempt < MAX_PROPOSALS - 1 else None
+                expected = history.next_number
             result = self.storage.ask(
                 self.spec.name,
                 worker=self.worker,
@@ -140,7 +141,9 @@ class WorkerLoop:
             )
             if result.status not in (AskStatus.CONFLICT, AskStatus.NEED_PARAMS):
                 return result
-        return result  # pragma: no cover - the last attempt never conflicts
+            # Lost a race: back off a little (jittered, growing) so racing workers spread out.
+            time.sleep(random.uniform(0.0, min(0.05, 0.001 * 2**attempt)))
+            attempt += 1
 
     def _reap_if_due(self) -> None:
         options = self.spec.options
