@@ -35,7 +35,7 @@ unit: $(STAMP_DEV)
 test: lint types unit
 
 bench: $(STAMP_DEV)
-	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python -m benchmarks.throughput
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .mypy_cache .pytest_cache .ruff_cache

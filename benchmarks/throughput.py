@@ -4,7 +4,7 @@ A cheap objective isolates the bookkeeping cost (ask, write, tell, read history)
 pays. Both libraries use random sampling, the same budget and the same number of processes; each
 configuration is run several times and the median is reported.
 
-    .venv/bin/python benchmarks/throughput.py [--trials 2000] [--workers 4] [--repeats 3]
+    .venv/bin/python -m benchmarks.throughput [--trials 2000] [--workers 4] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -96,14 +96,17 @@ def main() -> None:
     rows = []
     for name, times in seconds.items():
         rate = args.trials / median(times)
-        rows.append([name, f"{median(times):.1f}", f"{rate:.1f}", f"{rate / optuna_rate:.2f}×"])
+        each = ", ".join(f"{args.trials / t:.0f}" for t in times)
+        rows.append(
+            [name, f"{median(times):.1f}", f"{rate:.1f}", each, f"{rate / optuna_rate:.2f}×"]
+        )
     body = (
         f"{args.trials} trials of a cheap objective, {args.workers} worker processes, one SQLite "
         f"file, median of {args.repeats} runs.\n\n"
-        + markdown_table(["storage", "seconds (median)", "trials/s", "vs Optuna"], rows)
+        + markdown_table(["storage", "seconds (median)", "trials/s", "each run", "vs Optuna"], rows)
     )
     command = (
-        f"python benchmarks/throughput.py --trials {args.trials} "
+        f"python -m benchmarks.throughput --trials {args.trials} "
         f"--workers {args.workers} --repeats {args.repeats}"
     )
     write_section("Storage throughput", command, body)

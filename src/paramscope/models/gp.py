@@ -10,31 +10,18 @@ pending points (fantasies) without refitting its hyperparameters.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.linalg import solve_triangular
 
 from paramscope.models.features import FeatureMap
-from paramscope.models.fit import GPHyper, GPOptions, fit_hyperparameters, lengthscale_prior
+from paramscope.models.fit import GPHyper, GPOptions, fit_hyperparameters, prior_mode
 from paramscope.models.kernels import matern52, matern52_grad_factor, scale_inputs, sqdist
 from paramscope.models.linalg import ModelFitError, cho_solve_lower, robust_cholesky
 from paramscope.space import FloatArray
 
 _MIN_VAR = 1e-12
-
-
-def default_hyper(d: int, options: GPOptions | None = None) -> GPHyper:
-    """Hyperparameters at the prior's mode (lengthscales) for a GP not fitted yet.
-
-    Example:
-        >>> default_hyper(2).outputscale
-        1.0
-    """
-    options = options or GPOptions()
-    mu, sd = lengthscale_prior(d)
-    return GPHyper(np.full(d, mu - sd**2), 0.0, math.log(max(options.min_noise, 1e-4)))
 
 
 @dataclass(frozen=True)
@@ -90,7 +77,7 @@ class GaussianProcess:
         return 0 if self._state is None else int(self._state.y.shape[0])
 
     def _hyper(self) -> GPHyper:
-        return self.hyper if self.hyper is not None else default_hyper(self.fmap.dim, self.options)
+        return self.hyper if self.hyper is not None else prior_mode(self.fmap.dim, self.options)
 
     def _inputs(self, X: FloatArray, hyper: GPHyper) -> FloatArray:
         F = self.fmap.transform(np.atleast_2d(np.asarray(X, dtype=float)))

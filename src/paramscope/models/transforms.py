@@ -53,8 +53,8 @@ def _expm1_power(z: FloatArray, lam: float) -> FloatArray:
         return out
     # Outside the transform's range (1 + lam z <= 0) clip to the range's edge.
     inner = np.log1p(np.maximum(lam * z, -1.0 + 1e-16))
-    out = np.expm1(inner / lam)
-    return out
+    result: FloatArray = np.expm1(inner / lam)
+    return result
 
 
 @dataclass(frozen=True)
