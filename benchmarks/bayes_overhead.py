@@ -6,7 +6,12 @@ trial: fitted kernel parameters), then ``--steps`` timed ask/tell rounds. Report
 a sampler call at each size. paramscope's full multi-start refit (every time the data grow by
 ``refit_growth``) is reported separately as ``cold`` (a fresh sampler on the same history).
 
-Run: ``.venv/bin/python benchmarks/bayes_overhead.py [--sizes 100 300 500] [--steps 5]``
+``--run N`` instead drives each sampler through a whole N-trial study of the same function and
+reports the mean seconds per sampler call over the 20 trials before 100, 300, 500 (so the full
+refits, warm starts and a real, clustered history are all in the figure).
+
+Run: ``.venv/bin/python benchmarks/bayes_overhead.py [--sizes 100 300 500] [--steps 5]``, or
+``.venv/bin/python benchmarks/bayes_overhead.py --run 500``
 (Optuna's GPSampler needs ``torch``; without it only paramscope is timed.)
 """
 
@@ -83,10 +88,55 @@ def optuna_time(points: np.ndarray, steps: int) -> float:
     return float(np.mean([step() for _ in range(steps)]))
 
 
+def paramscope_run(n: int) -> list[float]:
+    """Seconds of each ``suggest`` call in one sequential ``n``-trial study."""
+    space = Space({f"x{i}": Float(0.0, 1.0) for i in range(DIM)})
+    sampler, trials, times = BayesSampler(), [], []
+    for i in range(n):
+        t0 = time.perf_counter()
+        params = sampler.suggest(History(space, tuple(trials), seed=0))[0]
+        times.append(time.perf_counter() - t0)
+        value = ackley(space.encode(params))
+        trials.append(
+            Trial(number=i, params=params, state=TrialState.COMPLETE, values={"value": value})
+        )
+    return times
+
+
+def optuna_run(n: int) -> list[float]:
+    """Seconds of each GPSampler ``ask`` in one sequential ``n``-trial study."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dists = {f"x{i}": optuna.distributions.FloatDistribution(0.0, 1.0) for i in range(DIM)}
+    study = optuna.create_study(sampler=optuna.samplers.GPSampler(seed=0))
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        trial = study.ask(dists)
+        times.append(time.perf_counter() - t0)
+        study.tell(trial, ackley(np.array([trial.params[f"x{i}"] for i in range(DIM)])))
+    return times
+
+
+def run_table(n: int, with_peer: bool) -> None:
+    """Print mean seconds per call over the 20 trials before each checkpoint of a whole study."""
+    ours = paramscope_run(n)
+    other = optuna_run(n) if with_peer else None
+    print("| trials (10 d) | paramscope s/trial | Optuna GPSampler s/trial |")
+    print("|---:|---:|---:|")
+    for end in [c for c in (100, 300, 500, 1000) if c <= n]:
+        peer = f"{np.mean(other[end - 20 : end]):.3f}" if other is not None else "n/a (no torch)"
+        print(f"| {end} | {np.mean(ours[end - 20 : end]):.3f} | {peer} |")
+    print(f"total sampler seconds: paramscope {sum(ours):.1f}", end="")
+    print(f", Optuna GPSampler {sum(other):.1f}" if other is not None else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 500])
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--run", type=int, default=0, help="time one whole study of N trials")
     args = parser.parse_args()
     peer: Callable[[np.ndarray, int], float] | None = optuna_time
     try:
@@ -94,6 +144,9 @@ def main() -> None:
         import torch  # noqa: F401
     except ImportError:
         peer = None
+    if args.run:
+        run_table(args.run, peer is not None)
+        return
     print("| trials (10 d) | paramscope s/trial | paramscope cold s | Optuna GPSampler s/trial |")
     print("|---:|---:|---:|---:|")
     for n in args.sizes:

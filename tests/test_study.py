@@ -28,6 +28,11 @@ def quadratic(params: dict[str, Any]) -> float:
     return (params["x"] - 1.0) ** 2 + params["n"] + (params["k"] == "b")
 
 
+def busy_quadratic(params: dict[str, Any]) -> float:
+    time.sleep(0.002)  # a little work, so every worker takes part in the race
+    return quadratic(params)
+
+
 def db(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/runs.db"
 
@@ -121,7 +126,7 @@ def test_asked_trials_keep_beating(tmp_path: Path) -> None:
 @pytest.mark.parametrize("executor", ["processes", "threads"])
 def test_parallel_workers_share_one_exact_budget(tmp_path: Path, executor: str) -> None:
     study = ps.Study.create("s", SPACE, storage=db(tmp_path), sampler="random", seed=0)
-    study.optimize(quadratic, budget=40, workers=4, executor=executor)
+    study.optimize(busy_quadratic, budget=40, workers=4, executor=executor)
     trials = study.trials
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 40
     assert [t.number for t in trials] == list(range(len(trials)))
@@ -280,7 +285,7 @@ def test_storage_refuses_a_proposal_for_a_taken_number(tmp_path: Path) -> None:
 def test_four_processes_reach_an_exact_budget_of_200(storage_url: str) -> None:
     """The issue's acceptance run, on SQLite and on a real PostgreSQL server."""
     study = ps.Study.create("big", SPACE, storage=storage_url, sampler="random", seed=0)
-    study.optimize(quadratic, budget=200, workers=4)
+    study.optimize(busy_quadratic, budget=200, workers=4)
     trials = study.trials
     assert sum(t.state == TrialState.COMPLETE for t in trials) == 200
     assert [t.number for t in trials] == list(range(len(trials)))

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import lognorm
 
 from paramscope.models import FeatureMap, GPOptions
 from paramscope.models.fit import (
@@ -63,9 +64,15 @@ def test_mll_matches_the_gaussian_log_density() -> None:
     K = matern52(sqdist(Z, Z), math.exp(0.3)) + 0.1 * np.eye(18)
     _, logdet = np.linalg.slogdet(K)
     mll = -0.5 * (problem.y @ np.linalg.solve(K, problem.y) + logdet + 18 * math.log(2 * math.pi))
-    mu, sd = lengthscale_prior(3)
-    prior = -0.5 * np.sum(((theta[:3] - mu) / sd) ** 2) - 0.5 * (0.3**2)
-    prior += -0.5 * ((math.log(0.1) - GPOptions().noise_prior[0]) / GPOptions().noise_prior[1]) ** 2
+    # Log-normal densities over the values (lengthscales, outputscale, noise), constants dropped.
+    values = np.exp(theta)
+    mu_l, sd_l = lengthscale_prior(3)
+    mus = [mu_l] * 3 + [GPOptions().outputscale_prior[0], GPOptions().noise_prior[0]]
+    sds = [sd_l] * 3 + [GPOptions().outputscale_prior[1], GPOptions().noise_prior[1]]
+    prior = sum(
+        lognorm.logpdf(v, s=sd, scale=math.exp(mu)) + math.log(sd * math.sqrt(2 * math.pi))
+        for v, mu, sd in zip(values, mus, sds, strict=True)
+    )
     assert value == pytest.approx(-(mll + prior) / 18, rel=1e-10)
 
 

@@ -277,3 +277,8 @@ def test_invalid_options_are_config_errors(kwargs: dict[str, Any], match: str) -
 def test_invalid_n_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="n must be"):
         BayesSampler().suggest(History(UNIT), n=0)
+
+
+def test_constraints_that_are_never_reported_do_not_stall_the_search() -> None:
+    trials = drive(branin, BRANIN_SPACE, 25, constraints={"mem": ("<=", 1.0)})
+    assert min(t.values["value"] for t in trials) - BRANIN_MIN < 0.1  # modelled, not quasi-random

@@ -124,7 +124,7 @@ def prior_mode(d: int, options: GPOptions | None = None) -> GPHyper:
 
     Example:
         >>> round(float(prior_mode(6).lengthscale[0]), 3), prior_mode(6).outputscale
-        (0.501, 1.0)
+        (0.502, 1.0)
     """
     options = options or GPOptions()
     mu_l, sd_l = lengthscale_prior(d)

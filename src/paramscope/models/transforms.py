@@ -3,7 +3,8 @@
 A GP with a zero prior mean and an outputscale near one expects targets of mean 0 and variance 1;
 objectives with a long tail (a loss that explodes for bad settings) also violate its Gaussian
 likelihood. ``OutputTransform`` standardizes, then (when the sample is skewed) applies a
-Yeo-Johnson power transform with its maximum-likelihood exponent, then standardizes again. Every
+Yeo-Johnson power transform with its maximum-likelihood exponent clipped to ``[0, 1]`` (compress
+the upper tail of a minimized target, never stretch its lower one), then standardizes again. Every
 step is monotone increasing and invertible, so the best observed point stays the best and the
 incumbent can be mapped back.
 """
@@ -17,7 +18,11 @@ from scipy import stats
 
 from paramscope.space import FloatArray
 
-_LAMBDA_RANGE = (-2.0, 4.0)
+# Targets are minimized, so the tail worth compressing is the upper one (bad values that explode).
+# Exponents in [0, 1] compress it (1 = identity, 0 = log-like) and expand the lower (good) side at
+# most quadratically. Larger exponents compress the good side; negative ones stretch it into a
+# narrow well that a stationary kernel cannot follow (Branin then stalls on its boundary).
+_LAMBDA_RANGE = (0.0, 1.0)
 
 
 def yeo_johnson(x: FloatArray, lam: float) -> FloatArray:

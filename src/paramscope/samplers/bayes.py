@@ -336,13 +336,16 @@ class BayesSampler:
             gps.append(self._fit(fmap, f"constraint:{name}", Xc, t.forward(yc), rng))
             constraints.append(ConstraintModel(gps[-1], float(t.forward(np.array(bound))), op))
         feasible = data.feasible if history.constraints else np.ones(data.X.shape[0], dtype=bool)
-        if data.X.shape[0] < 2 or not feasible.any():
-            if not constraints:
-                return None
+        if constraints and (data.X.shape[0] < 2 or not feasible.any()):
+            # Nothing feasible yet: search for feasibility first.
             acq = AcquisitionFunction(None, constraints=tuple(constraints))
             X = np.vstack([c[0] for c in data.constraints.values()])
             anchors = X[np.argsort(-acq(X), kind="stable")[:_N_ANCHORS]]
             return _Models(None, 0.0, tuple(constraints), tuple(gps), anchors)
+        if data.X.shape[0] < 2:
+            return None
+        if not feasible.any():  # constraints declared but never reported: nothing to model them on
+            feasible = np.ones_like(feasible)
         y = data.Y[:, 0]
         if data.Y.shape[1] > 1:
             y = augmented_chebyshev(data.Y, random_weights(data.Y.shape[1], rng))
