@@ -83,7 +83,18 @@ class AcquisitionFunction:
         return total
 
     def value_and_grad(self, U: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Scores ``(m,)`` and their gradients ``(m, d)`` wrt ``U: (m, d)``."""
+        """Scores ``(m,)`` and their gradients ``(m, d)`` wrt ``U: (m, d)``.
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> from paramscope.models import FeatureMap, GaussianProcess
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> gp = gp.condition(np.array([[0.2], [0.8]]), np.array([1.0, -1.0]))
+            >>> acq = AcquisitionFunction(gp, incumbent=-1.0)
+            >>> value, grad = acq.value_and_grad(np.array([[0.5]]))
+            >>> bool(grad[0, 0] > 0)  # toward the better point at 0.8
+            True
+        """
         total = np.zeros(U.shape[0])
         grad = np.zeros_like(U, dtype=float)
         if self.objective is not None:

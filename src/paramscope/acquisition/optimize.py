@@ -2,7 +2,8 @@
 
 1. Candidates: a scrambled Sobol set over the cube plus Gaussian perturbations of the best observed
    points (``anchors``), with grid and choice coordinates snapped to their levels.
-2. The best few distinct candidates start one joint L-BFGS-B run (the sum of their scores is
+2. The best few distinct candidates of each set (separate quotas, so refining near the best never
+   crowds out the global search) start one joint L-BFGS-B run (the sum of their scores is
    separable, so each start follows its own gradient) over the ordered dims: continuous floats and
    the relaxed coordinates of integer / stepped parameters.
 3. Grids are snapped to their levels, then a local search walks grid levels (+-1) and choice
@@ -49,6 +50,8 @@ class OptimizeOptions:
         raw_samples: quasi-random candidates scored before any optimization.
         around_best: extra candidates perturbed around the anchors (best observed points).
         n_restarts: candidates refined by L-BFGS-B and local search.
+        local_restarts: how many of those come from around the anchors (the rest from the
+            quasi-random set).
         maxiter: L-BFGS-B iterations of the joint multi-start run.
         local_rounds: improving moves of the discrete local search, per start.
 
@@ -60,22 +63,24 @@ class OptimizeOptions:
     raw_samples: int = 1024
     around_best: int = 256
     n_restarts: int = 8
+    local_restarts: int = 2
     maxiter: int = 200
     local_rounds: int = 10
 
 
 def _candidates(
     fmap: FeatureMap, rng: np.random.Generator, anchors: FloatArray, options: OptimizeOptions
-) -> FloatArray:
+) -> tuple[FloatArray, FloatArray]:
+    """(global quasi-random candidates, local candidates around the anchors), both snapped."""
     m = max(1, math.ceil(math.log2(max(options.raw_samples, 2))))
     sobol = qmc.Sobol(d=fmap.dim, scramble=True, seed=rng).random_base2(m)
-    parts = [sobol[: options.raw_samples]]
+    local = np.zeros((0, fmap.dim))
     if anchors.shape[0] and options.around_best:
         idx = rng.integers(anchors.shape[0], size=options.around_best)
         scale = rng.choice(np.array([0.005, 0.02, 0.08]), size=(options.around_best, 1))
         noise = rng.normal(size=(options.around_best, fmap.dim)) * scale
-        parts.append(np.clip(anchors[idx] + noise, 0.0, 1.0))
-    return fmap.snap(np.vstack(parts))
+        local = np.clip(anchors[idx] + noise, 0.0, 1.0)
+    return fmap.snap(sobol[: options.raw_samples]), fmap.snap(local)
 
 
 def _top_distinct(U: FloatArray, values: FloatArray, k: int) -> FloatArray:
@@ -194,10 +199,18 @@ def optimize_acquisition(
     """
     options = options or OptimizeOptions()
     anchors = np.zeros((0, fmap.dim)) if anchors is None else np.atleast_2d(anchors)
-    raw = _candidates(fmap, rng, anchors, options)
-    raw_values = acq(raw)
-    starts = _top_distinct(raw, raw_values, options.n_restarts)
+    spread, local = _candidates(fmap, rng, anchors, options)
+    spread_values, local_values = acq(spread), acq(local)
+    # Separate quotas: refining near the best must not crowd out the global search.
+    n_local = min(options.local_restarts, local.shape[0])
+    starts = np.vstack(
+        [
+            _top_distinct(spread, spread_values, options.n_restarts - n_local),
+            _top_distinct(local, local_values, n_local),
+        ]
+    )
     refined = _refine(acq, fmap, starts, options)
+    raw, raw_values = np.vstack([spread, local]), np.concatenate([spread_values, local_values])
     pool = np.vstack([refined, raw])
     values = np.concatenate([acq(refined), raw_values])
     values = np.where(np.isfinite(values), values, -np.inf)

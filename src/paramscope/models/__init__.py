@@ -20,7 +20,16 @@ from paramscope.space import FloatArray
 
 
 class Surrogate(Protocol):
-    """A regression model over the unit cube with a predictive mean and variance."""
+    """A regression model over the unit cube with a predictive mean and variance.
+
+    Example:
+        >>> import numpy as np
+        >>> from paramscope.space import Space, Float
+        >>> model: Surrogate = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+        >>> fitted = model.fit(np.array([[0.2], [0.7]]), np.array([0.0, 1.0]))
+        >>> [a.shape for a in fitted.predict(np.array([[0.2], [0.5]]))]
+        [(2,), (2,)]
+    """
 
     def fit(self, X: FloatArray, y: FloatArray) -> Surrogate:
         """Fit on ``X: (n, d)`` unit-cube points and ``y: (n,)``; return the fitted model."""
@@ -32,7 +41,16 @@ class Surrogate(Protocol):
 
 
 class GradientSurrogate(Protocol):
-    """A fitted surrogate that also returns gradients wrt the point (for L-BFGS-B)."""
+    """A fitted surrogate that also returns gradients wrt the point (for L-BFGS-B).
+
+    Example:
+        >>> import numpy as np
+        >>> from paramscope.space import Space, Float
+        >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+        >>> model: GradientSurrogate = gp.condition(np.array([[0.5]]), np.array([1.0]))
+        >>> [a.shape for a in model.predict_with_grad(np.array([[0.1]]))]
+        [(1,), (1,), (1, 1), (1, 1)]
+    """
 
     def predict(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Mean ``(m,)`` and variance ``(m,)`` at ``X: (m, d)``."""

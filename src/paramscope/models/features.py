@@ -69,7 +69,12 @@ class FeatureMap:
 
     @classmethod
     def from_space(cls, space: Space) -> FeatureMap:
-        """Build the map of ``space``; see the class example."""
+        """Build the map of ``space``.
+
+        Example:
+            >>> FeatureMap.from_space(Space({"x": Float(0, 1), "c": Choice([1, 2, 3])})).groups
+            array([0, 1, 1, 1])
+        """
         params = [p for _, p in space.items]
         levels = np.array([_grid_levels(p) for p in params], dtype=np.int64)
         kinds = [p.kind for p in params]
@@ -109,7 +114,13 @@ class FeatureMap:
         return int(self.groups.shape[0])
 
     def level_index(self, u: FloatArray, j: int) -> IntArray:
-        """Level index each coordinate ``u: (m,)`` of discrete dim ``j`` decodes to (``(m,)``)."""
+        """Level index each coordinate ``u: (m,)`` of discrete dim ``j`` decodes to (``(m,)``).
+
+        Example:
+            >>> fmap = FeatureMap.from_space(Space({"k": Int(1, 4)}))
+            >>> fmap.level_index(np.array([0.1, 0.3, 0.99]), 0).tolist()
+            [0, 1, 3]
+        """
         param = self.space.items[j][1]
         n_levels = int(self.levels[j])
         if isinstance(param, Int) and param.log:
@@ -119,7 +130,13 @@ class FeatureMap:
         return np.clip(np.floor(u * n_levels), 0, n_levels - 1).astype(np.int64)
 
     def level_position(self, index: IntArray, j: int) -> FloatArray:
-        """Unit-cube coordinate of level ``index: (m,)`` of discrete dim ``j`` (its encoding)."""
+        """Unit-cube coordinate of level ``index: (m,)`` of discrete dim ``j`` (its encoding).
+
+        Example:
+            >>> fmap = FeatureMap.from_space(Space({"k": Int(1, 4)}))
+            >>> fmap.level_position(np.array([0, 3]), 0).tolist()
+            [0.125, 0.875]
+        """
         param = self.space.items[j][1]
         if isinstance(param, Int) and param.log:
             lo, hi = math.log(param.low - 0.5), math.log(param.high + 0.5)
@@ -128,14 +145,26 @@ class FeatureMap:
         return (index.astype(float) + 0.5) / float(self.levels[j])
 
     def snap(self, U: FloatArray) -> FloatArray:
-        """Move every discrete coordinate of ``U: (m, d)`` to the encoding of its level."""
+        """Move every discrete coordinate of ``U: (m, d)`` to the encoding of its level.
+
+        Example:
+            >>> fmap = FeatureMap.from_space(Space({"x": Float(0, 1), "k": Int(1, 4)}))
+            >>> fmap.snap(np.array([[0.3, 0.3]])).tolist()
+            [[0.3, 0.375]]
+        """
         out: FloatArray = np.clip(np.array(U, dtype=float), 0.0, 1.0)
         for j in self.discrete_dims:
             out[:, j] = self.level_position(self.level_index(out[:, j], int(j)), int(j))
         return out
 
     def transform(self, U: FloatArray) -> FloatArray:
-        """Kernel inputs ``F: (m, p)`` of unit-cube points ``U: (m, d)`` (see the class doc)."""
+        """Kernel inputs ``F: (m, p)`` of unit-cube points ``U: (m, d)``.
+
+        Example:
+            >>> fmap = FeatureMap.from_space(Space({"c": Choice(["a", "b"])}))
+            >>> fmap.transform(np.array([[0.9]])).round(3).tolist()
+            [[0.0, 0.707]]
+        """
         m = U.shape[0]
         F = np.zeros((m, self.n_features))
         n_ordered = self.ordered_dims.shape[0]
@@ -148,7 +177,13 @@ class FeatureMap:
         return F
 
     def neighbors(self, u: FloatArray) -> FloatArray:
-        """Points ``(k, d)`` one step from ``u: (d,)``: each grid level +-1, each other option."""
+        """Points ``(k, d)`` one step from ``u: (d,)``: each grid level +-1, each other option.
+
+        Example:
+            >>> fmap = FeatureMap.from_space(Space({"k": Int(1, 4)}))
+            >>> [fmap.space.decode(v)["k"] for v in fmap.neighbors(np.array([0.375]))]
+            [1, 3]
+        """
         out: list[FloatArray] = []
         for j in self.grid_dims:
             idx = int(self.level_index(u[j : j + 1], int(j))[0])
@@ -167,11 +202,23 @@ class FeatureMap:
         return np.array(out).reshape(len(out), self.dim)
 
     def key(self, u: FloatArray) -> ParamKey:
-        """Identity of the parameters ``u: (d,)`` decodes to; equal keys mean equal params."""
+        """Identity of the parameters ``u: (d,)`` decodes to; equal keys mean equal params.
+
+        Example:
+            >>> fmap = FeatureMap.from_space(Space({"k": Int(1, 4), "c": Choice(["a", "b"])}))
+            >>> fmap.key(np.array([0.3, 0.9]))
+            (2, 1)
+        """
         return self.params_key(self.space.decode(u))
 
     def params_key(self, params: Mapping[str, Any]) -> ParamKey:
-        """Identity of a parameter dict (choices by index, floats to 12 significant digits)."""
+        """Identity of a parameter dict (choices by index, floats to 12 significant digits).
+
+        Example:
+            >>> fmap = FeatureMap.from_space(Space({"x": Float(0, 1), "c": Choice(["a", "b"])}))
+            >>> fmap.params_key({"x": 0.1 + 0.2, "c": "b"})
+            (0.3, 1)
+        """
         out: list[float | int] = []
         for name, param in self.space.items:
             value = params[name]

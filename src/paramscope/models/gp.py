@@ -88,6 +88,12 @@ class GaussianProcess:
 
         Raises:
             ModelFitError: non-finite data, or a covariance that never factors.
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> gp.fit(np.array([[0.1], [0.5], [0.9]]), np.array([1.0, -1.0, 0.5])).n
+            3
         """
         X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
         if X.shape[0] != y.shape[0] or X.shape[0] == 0:
@@ -140,7 +146,16 @@ class GaussianProcess:
         return self._state, self.hyper
 
     def predict(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Posterior mean ``(m,)`` and latent (noise-free) variance ``(m,)`` at ``X: (m, d)``."""
+        """Posterior mean ``(m,)`` and latent (noise-free) variance ``(m,)`` at ``X: (m, d)``.
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> gp = gp.condition(np.array([[0.5]]), np.array([2.0]))
+            >>> mean, var = gp.predict(np.array([[0.5], [0.9]]))
+            >>> bool(mean[0] > mean[1]), bool(var[0] < var[1])  # near the data: its value, surer
+            (True, True)
+        """
         s, hyper = self._require()
         Zx = self._inputs(X, hyper)
         Kx = matern52(sqdist(Zx, s.Z), hyper.outputscale)
@@ -160,6 +175,14 @@ class GaussianProcess:
         Returns:
             ``mean: (m,)``, ``var: (m,)``, ``dmean: (m, d)``, ``dvar: (m, d)``. Gradients are wrt
             the ordered dims (``fmap.ordered_dims``: floats and relaxed grids); zero for choices.
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> gp = gp.condition(np.array([[0.2], [0.8]]), np.array([0.0, 1.0]))
+            >>> _, _, dmean, _ = gp.predict_with_grad(np.array([[0.5]]))
+            >>> bool(dmean[0, 0] > 0)  # rising from the 0 at x=0.2 to the 1 at x=0.8
+            True
         """
         s, hyper = self._require()
         Zx = self._inputs(X, hyper)
