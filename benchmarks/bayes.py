@@ -6,7 +6,8 @@ sampler. Results stream to a JSON-lines file (one line per method × problem × 
 interrupted run resumes where it stopped; the report step writes the tables to RESULTS.md.
 
     .venv/bin/python -m benchmarks.bayes run [--seeds 5] [--jobs 2] [--methods ...] [--problems ...]
-    .venv/bin/python -m benchmarks.bayes overhead [--trials 500]
+
+Sampler overhead per trial is measured by ``python -m benchmarks.bayes_overhead --run 500``.
     .venv/bin/python -m benchmarks.bayes report
 
 Optuna's GPSampler needs PyTorch: ``pip install torch==2.13.0`` (the CPU build); without it the
@@ -32,7 +33,6 @@ from paramscope.problems import Problem, optimization_problems
 
 OUT = Path(__file__).with_name("out")
 RUNS = OUT / "bayes-runs.jsonl"
-OVERHEAD = OUT / "bayes-overhead.jsonl"
 METHODS = ("paramscope", "optuna-tpe", "optuna-gp", "random")
 REGRET_FLOOR = 1e-8
 
@@ -157,16 +157,6 @@ def command_run(args: argparse.Namespace) -> None:
             )
 
 
-def command_overhead(args: argparse.Namespace) -> None:
-    OUT.mkdir(exist_ok=True)
-    methods = ["paramscope"] + (["optuna-gp"] if gp_available() else [])
-    with OVERHEAD.open("a") as out:
-        for method in methods:
-            row = run_one(method, "ackley10", 0, budget=args.trials)
-            out.write(json.dumps(row) + "\n")
-            print(method, "total ask seconds", round(sum(row["ask_seconds"]), 1))
-
-
 def _load(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -213,20 +203,6 @@ def _wins(medians: Mapping[tuple[str, str], float], problems: list[str]) -> dict
     return wins
 
 
-def _overhead_table(rows: list[dict[str, Any]]) -> str:
-    table_rows = []
-    for row in rows:
-        seconds = row["ask_seconds"]
-        cells = [row["method"]]
-        for n in (100, 300, 500):
-            window = seconds[max(0, n - 10) : n]
-            cells.append(f"{median(window):.3f}" if len(window) == 10 else "–")
-        table_rows.append(cells)
-    return markdown_table(
-        ["sampler (ackley10)", "s/trial @100", "s/trial @300", "s/trial @500"], table_rows
-    )
-
-
 def command_report(args: argparse.Namespace) -> None:
     rows = _load(RUNS)
     table, wins = _regret_table(rows)
@@ -238,11 +214,10 @@ def command_report(args: argparse.Namespace) -> None:
     )
     if not gp_available():
         body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
-    overhead = _load(OVERHEAD)
-    if overhead:
-        body += "\nSampler overhead (median seconds per ask over the 10 trials before n):\n\n"
-        body += _overhead_table(overhead) + "\n"
-    write_section("Bayesian optimization", "python -m benchmarks.bayes run && ... report", body)
+    command = (
+        "python -m benchmarks.bayes run --seeds 5 --jobs 2 && python -m benchmarks.bayes report"
+    )
+    write_section("Bayesian optimization", command, body)
     print(body)
 
 
@@ -254,11 +229,9 @@ def main() -> None:
     run.add_argument("--jobs", type=int, default=2)
     run.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     run.add_argument("--problems", nargs="+", default=list(optimization_problems()))
-    overhead = sub.add_parser("overhead")
-    overhead.add_argument("--trials", type=int, default=500)
     sub.add_parser("report")
     args = parser.parse_args()
-    {"run": command_run, "overhead": command_overhead, "report": command_report}[args.command](args)
+    {"run": command_run, "report": command_report}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ a sampler call at each size. paramscope's full multi-start refit (every time the
 reports the mean seconds per sampler call over the 20 trials before 100, 300, 500 (so the full
 refits, warm starts and a real, clustered history are all in the figure).
 
-Run: ``.venv/bin/python benchmarks/bayes_overhead.py [--sizes 100 300 500] [--steps 5]``, or
-``.venv/bin/python benchmarks/bayes_overhead.py --run 500``
+Run: ``.venv/bin/python -m benchmarks.bayes_overhead [--sizes 100 300 500] [--steps 5]``, or
+``.venv/bin/python -m benchmarks.bayes_overhead --run 500``
 (Optuna's GPSampler needs ``torch``; without it only paramscope is timed.)
 """
 
@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from benchmarks.results import markdown_table, write_section
 from paramscope.samplers.base import History
 from paramscope.samplers.bayes import BayesSampler
 from paramscope.space import Float, Space
@@ -120,16 +121,27 @@ def optuna_run(n: int) -> list[float]:
 
 
 def run_table(n: int, with_peer: bool) -> None:
-    """Print mean seconds per call over the 20 trials before each checkpoint of a whole study."""
+    """Mean seconds per call over the 20 trials before each checkpoint of a whole study; the
+    table is printed and written to RESULTS.md."""
     ours = paramscope_run(n)
     other = optuna_run(n) if with_peer else None
-    print("| trials (10 d) | paramscope s/trial | Optuna GPSampler s/trial |")
-    print("|---:|---:|---:|")
+    rows = []
     for end in [c for c in (100, 300, 500, 1000) if c <= n]:
         peer = f"{np.mean(other[end - 20 : end]):.3f}" if other is not None else "n/a (no torch)"
-        print(f"| {end} | {np.mean(ours[end - 20 : end]):.3f} | {peer} |")
-    print(f"total sampler seconds: paramscope {sum(ours):.1f}", end="")
-    print(f", Optuna GPSampler {sum(other):.1f}" if other is not None else "")
+        rows.append([end, f"{np.mean(ours[end - 20 : end]):.3f}", peer])
+    totals = f"paramscope {sum(ours):.1f} s" + (
+        f", Optuna GPSampler {sum(other):.1f} s" if other is not None else ""
+    )
+    header = ["trials (10 d)", "paramscope s/trial", "Optuna GPSampler s/trial"]
+    body = (
+        "Seconds per sampler call (mean over the 20 calls before each checkpoint) in one "
+        f"sequential {n}-trial study of 10-d Ackley.\n\n{markdown_table(header, rows)}\n\n"
+        f"Total sampler time: {totals}."
+    )
+    print(body)
+    write_section(
+        "Bayesian optimization overhead", f"python -m benchmarks.bayes_overhead --run {n}", body
+    )
 
 
 def main() -> None:
