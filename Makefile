@@ -30,7 +30,7 @@ types: $(STAMP_DEV)
 	$(BIN)/mypy
 
 unit: $(STAMP_DEV)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q tests src/paramscope --doctest-modules
 
 test: lint types unit
 

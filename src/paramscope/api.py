@@ -88,20 +88,8 @@ def minimize(
     return _optimize(fn, space, budget, "min", options)
 
 
-def maximize(
-    fn: Objective,
-    space: Space,
-    budget: int,
-    *,
-    seed: int | None = None,
-    sampler: str = "bayes",
-    constraints: Mapping[str, Any] | None = None,
-    storage: str | None = None,
-    name: str | None = None,
-    workers: int = 1,
-    **run: Any,
-) -> OptimizeResult:
-    """Maximize ``fn`` over ``space``; the same arguments as ``minimize``.
+def maximize(fn: Objective, space: Space, budget: int, **options: Any) -> OptimizeResult:
+    """Maximize ``fn`` over ``space``; takes the same keyword arguments as ``minimize``.
 
     Example:
         >>> import paramscope as ps
@@ -109,13 +97,4 @@ def maximize(
         >>> ps.maximize(lambda p: -p["x"] ** 2, space, budget=4, sampler="random").best is not None
         True
     """
-    options = dict(
-        seed=seed,
-        sampler=sampler,
-        constraints=constraints,
-        storage=storage,
-        name=name,
-        workers=workers,
-        **run,
-    )
-    return _optimize(fn, space, budget, "max", options)
+    return _optimize(fn, space, budget, "max", dict(options))

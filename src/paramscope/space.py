@@ -60,8 +60,9 @@ class Float:
     """A real parameter in ``[low, high]``, optionally on a log scale or a grid of ``step``.
 
     Example:
-        >>> Float(1e-5, 1e-1, log=True).decode(Float(1e-5, 1e-1, log=True).encode(1e-3))
-        0.001
+        >>> lr = Float(1e-5, 1e-1, log=True)
+        >>> round(lr.encode(1e-3), 6), round(lr.decode(0.5), 6)
+        (0.5, 0.001)
     """
 
     low: float
