@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from paramscope.errors import StudyNotFoundError, TrialStateError
 from paramscope.space import Params
+from paramscope.storage.base import Outcome
 from paramscope.storage.records import dumps, trial_from_row
 from paramscope.storage.schema import studies, trial_reports, trials
 from paramscope.trial import Trial, TrialState
@@ -233,3 +234,21 @@ def delete_study_rows(conn: Connection, study_id: int) -> None:
     conn.execute(delete(trial_reports).where(trial_reports.c.trial_id.in_(trial_ids)))
     conn.execute(delete(trials).where(trials.c.study_id == study_id))
     conn.execute(delete(studies).where(studies.c.id == study_id))
+
+
+def finish_trial(
+    conn: Connection, study_id: int, number: int, outcome: Outcome, *, now: datetime
+) -> None:
+    """Write a trial's final state, values (the first one also as ``value`` when complete)."""
+    complete = outcome.state == TrialState.COMPLETE
+    conn.execute(
+        update(trials)
+        .where(trials.c.study_id == study_id, trials.c.number == number)
+        .values(
+            state=outcome.state,
+            value=next(iter(outcome.values.values())) if complete else None,
+            values_json=dumps(dict(outcome.values)) if outcome.values else None,
+            error=outcome.error,
+            finished=now,
+        )
+    )

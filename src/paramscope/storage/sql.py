@@ -34,7 +34,6 @@ from paramscope.storage.base import (
 )
 from paramscope.storage.engine import LIGHT_OPTION, READ_OPTION, make_engine, migrate, retrying
 from paramscope.storage.records import (
-    dumps,
     finite_values,
     options_to_row,
     spec_from_row,
@@ -119,8 +118,7 @@ class SQLStorage:
     # -- transactions ------------------------------------------------------------------------
 
     def _write(self, what: str, work: Callable[[Connection], T], *, light: bool = False) -> T:
-        """Run ``work`` in one write transaction; ``light`` for writes that may skip the fsync
-        (see engine.LIGHT_OPTION): claims, heartbeats and reports, never results."""
+        """One write transaction; ``light`` skips the fsync (claims, heartbeats, reports)."""
         engine = self._light_writer if light else self._engine
 
         def attempt() -> T:
@@ -216,10 +214,7 @@ class SQLStorage:
         return self._write(f"setting options of study {study!r}", work)
 
     def delete_study(self, name: str) -> None:
-        """Delete a study with all its trials and reports.
-
-        Raises:
-            StudyNotFoundError: no such study.
+        """Delete a study with all its trials and reports (StudyNotFoundError if there is none).
 
         Example:
             >>> from paramscope.space import Float, Space
@@ -264,9 +259,8 @@ class SQLStorage:
         With ``finished`` = complete + stopped trials: DONE once ``finished >= budget``; WAIT
         while running trials could still fill the budget; else the lowest-numbered queued trial
         is claimed; else NEED_PARAMS unless ``params`` is given, in which case a new running
-        trial with those params is created. With ``expected_number`` (the number the params
-        were proposed for), CONFLICT instead when another worker took that number meanwhile:
-        the caller proposes again from a history that includes the other worker's trial.
+        trial with those params is created; CONFLICT instead if ``expected_number`` (the number
+        the params were proposed for) was taken meanwhile, so the caller proposes again.
 
         Example:
             >>> from paramscope.space import Float, Space
@@ -336,17 +330,7 @@ class SQLStorage:
         def work(conn: Connection) -> Trial:
             study_id = self._study(conn, study, lock=True)
             q.running_trial(conn, study, study_id, number, doing="tell")
-            conn.execute(
-                update(trials)
-                .where(trials.c.study_id == study_id, trials.c.number == number)
-                .values(
-                    state=state,
-                    value=next(iter(values.values())) if state == TrialState.COMPLETE else None,
-                    values_json=dumps(values) if values else None,
-                    error=outcome.error,
-                    finished=_now(),
-                )
-            )
+            q.finish_trial(conn, study_id, number, replace(outcome, values=values), now=_now())
             return q.load_trial(conn, study_id, number)
 
         return self._write(f"telling trial {number} of study {study!r}", work)
