@@ -102,6 +102,7 @@ class Study:
         self.spec = spec
         self._sampler = make_sampler(spec.sampler)
         self._asked: Heartbeat | None = None
+        self._ask_loop: WorkerLoop | None = None
         self._lock = threading.Lock()
 
     @property
@@ -154,8 +155,9 @@ class Study:
     # ask / tell ---------------------------------------------------------------------------
     def ask(self) -> Trial:
         """Start a trial (an enqueued one first) for a loop the caller drives; tell it later."""
-        loop = WorkerLoop(self.storage, self.spec, self._sampler, worker=worker_name())
-        result = loop.ask(None)
+        if self._ask_loop is None:  # kept, so its history cache reads only what changed
+            self._ask_loop = WorkerLoop(self.storage, self.spec, self._sampler)
+        result = self._ask_loop.ask(None)
         if result.trial is None:  # pragma: no cover - without a budget the storage always claims
             raise TrialStateError(f"could not start a trial: {result.status}")
         self._heartbeat().watch(result.trial.number)
