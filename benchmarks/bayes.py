@@ -206,11 +206,11 @@ def _wins(medians: Mapping[tuple[str, str], float], problems: list[str]) -> dict
 def command_report(args: argparse.Namespace) -> None:
     rows = _load(RUNS)
     table, wins = _regret_table(rows)
-    win_text = ", ".join(f"{peer}: {share:.0%} of problems" for peer, share in wins.items())
+    win_text = "; ".join(f"than {peer}'s on {share:.0%}" for peer, share in wins.items())
     body = (
         "Median final log10 regret (lower is better; floor 1e-8) at a budget of 20·d trials; "
         "one ask/tell loop for every method on in-memory storage.\n\n"
-        f"{table}\n\nparamscope has the lower median regret than — {win_text}.\n"
+        f"{table}\n\nparamscope's median regret is lower {win_text} of the problems.\n"
     )
     if not gp_available():
         body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
