@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 
 from paramscope.storage.base import StudySpec
 from paramscope.trial import Trial
+
+
+def value_names(trials: Iterable[Trial], spec: StudySpec) -> list[str]:
+    """Objectives, then constraints, then any extra metric the trials returned, in that order.
+
+    Example:
+        >>> from paramscope.space import Float, Space
+        >>> spec = StudySpec("s", Space({"x": Float(0, 1)}))
+        >>> t = Trial(number=0, params={"x": 0.5}, state="complete", values={"value": 1, "t": 2})
+        >>> value_names([t], spec)
+        ['value', 't']
+    """
+    names = dict.fromkeys([*spec.objectives, *spec.constraints])
+    for trial in trials:
+        names.update(dict.fromkeys(trial.values))
+    return list(names)
 
 
 def trial_row(trial: Trial) -> dict[str, Any]:
@@ -36,9 +52,6 @@ def trials_frame(trials: Sequence[Trial], spec: StudySpec) -> pd.DataFrame:
         ['number', 'state', 'value', 'params.x']
     """
     columns = ["number", "state", "value"] + [f"params.{n}" for n in spec.space.names]
-    columns += [f"values.{n}" for n in spec.objectives]
-    columns += [f"values.{n}" for n in spec.constraints]
-    rows = [trial_row(t) for t in trials]
-    extra = [c for row in rows for c in row if c not in columns]
-    ordered = columns + list(dict.fromkeys(extra))
-    return pd.DataFrame(rows, columns=ordered)
+    columns += [f"values.{n}" for n in value_names(trials, spec)]
+    columns += ["started", "finished", "duration", "worker", "error"]
+    return pd.DataFrame([trial_row(t) for t in trials], columns=columns)

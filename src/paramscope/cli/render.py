@@ -11,13 +11,14 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 
+from paramscope.export import value_names
 from paramscope.storage.base import StudySpec, StudySummary
 from paramscope.trial import Trial, TrialState
 
@@ -74,22 +75,6 @@ def counts_line(counts: Mapping[TrialState, int]) -> str:
     order = [TrialState.COMPLETE, TrialState.FAILED, TrialState.STOPPED]
     order += [TrialState.RUNNING, TrialState.QUEUED]
     return " · ".join(f"{state} {counts.get(state, 0)}" for state in order)
-
-
-def value_names(trials: Iterable[Trial], spec: StudySpec) -> list[str]:
-    """Objectives, then constraints, then any extra metric the trials returned, in that order.
-
-    Example:
-        >>> from paramscope.space import Float, Space
-        >>> spec = StudySpec("s", Space({"x": Float(0, 1)}))
-        >>> t = Trial(number=0, params={"x": 0.5}, state="complete", values={"value": 1, "t": 2})
-        >>> value_names([t], spec)
-        ['value', 't']
-    """
-    names = dict.fromkeys([*spec.objectives, *spec.constraints])
-    for trial in trials:
-        names.update(dict.fromkeys(trial.values))
-    return list(names)
 
 
 def _short(text: str | None) -> str:
