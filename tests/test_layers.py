@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "paramscope"
 
 # Lower layers never import higher ones. Within a layer, modules may import each other.
 LAYERS: list[set[str]] = [
-    {"errors", "space", "trial", "problems"},
+    {"errors", "distributions", "space", "trial", "problems"},
     {"storage", "ranking", "export"},
     {"models", "acquisition"},
     {"samplers"},

@@ -5,6 +5,7 @@ The facade: everything a user needs is importable from here; nothing else is pub
 
 from __future__ import annotations
 
+from paramscope.analysis.sensitivity import sensitivity
 from paramscope.api import OptimizeResult, maximize, minimize
 from paramscope.space import Choice, Float, Int, Space
 from paramscope.study import Study
@@ -24,4 +25,5 @@ __all__ = [
     "__version__",
     "maximize",
     "minimize",
+    "sensitivity",
 ]

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
+from paramscope.distributions import Distribution
 from paramscope.errors import SpaceError
 
 ChoiceValue: TypeAlias = str | int | float | bool | None
@@ -69,6 +70,7 @@ class Float:
     high: float
     log: bool = False
     step: float | None = None
+    distribution: Distribution | Sequence[Any] | None = None
     kind: Literal["float"] = field(default="float", init=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +88,11 @@ class Float:
                 )
         object.__setattr__(self, "low", float(self.low))
         object.__setattr__(self, "high", float(self.high))
+        if self.distribution is not None:
+            dist = Distribution.parse(
+                self.distribution, low=self.low, high=self.high, field="Float"
+            )
+            object.__setattr__(self, "distribution", None if dist.kind == "uniform" else dist)
 
     @property
     def levels(self) -> int | None:
@@ -93,6 +100,20 @@ class Float:
         if self.step is None:
             return None
         return math.floor((self.high - self.low) / self.step + 1e-9) + 1
+
+    def from_probability(self, p: FloatArray) -> FloatArray:
+        """Unit-cube coordinates ``(m,)`` of the values at probabilities ``p: (m,)`` of the input
+        distribution (uniform over the encoding when none is declared).
+
+        Example:
+            >>> Float(0.0, 10.0, distribution=("normal", 5.0, 1.0)).from_probability(
+            ...     np.array([0.5])).round(6).tolist()
+            [0.5]
+        """
+        p = np.asarray(p, dtype=float)
+        if not isinstance(self.distribution, Distribution):  # None once validated: uniform
+            return np.clip(p, 0.0, 1.0)
+        return np.array([self.encode(v) for v in self.distribution.ppf(p)], dtype=float)
 
     def encode(self, value: Any) -> float:
         x = float(value)
@@ -129,6 +150,8 @@ class Float:
             out["log"] = True
         if self.step is not None:
             out["step"] = self.step
+        if isinstance(self.distribution, Distribution):
+            out["distribution"] = self.distribution.to_list()
         return out
 
 
@@ -269,7 +292,8 @@ def param_from_dict(spec: Mapping[str, Any]) -> Param:
     if kind not in _TYPES:
         raise SpaceError(f"type must be one of 'float', 'int', 'choice', got type={kind!r}")
     args = {k: v for k, v in spec.items() if k != "type"}
-    allowed = {"float": {"low", "high", "log", "step"}, "int": {"low", "high", "log", "step"}}
+    allowed = {"float": {"low", "high", "log", "step", "distribution"}}
+    allowed["int"] = {"low", "high", "log", "step"}
     allowed["choice"] = {"options"}
     unknown = sorted(set(args) - allowed[str(kind)])
     if unknown:

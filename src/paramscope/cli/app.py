@@ -16,6 +16,7 @@ from paramscope.cli.common import BadInputError, CommandError, Interrupted
 from paramscope.cli.demo import demo
 from paramscope.cli.inspect import best, status, trials
 from paramscope.cli.run import run, worker
+from paramscope.cli.sensitivity import sensitivity_command
 from paramscope.errors import ConfigError, ParamscopeError
 
 
@@ -67,7 +68,7 @@ def cli() -> None:
     """
 
 
-for _command in (demo, run, worker, status, best, trials):
+for _command in (demo, run, worker, status, best, trials, sensitivity_command):
     cli.add_command(_command)
 
 

@@ -22,7 +22,15 @@ Objective = Callable[..., Any]
 
 
 def wants_trial(fn: Objective) -> bool:
-    """Whether ``fn`` takes a second positional argument (the live trial) besides the params."""
+    """Whether ``fn`` takes a second positional argument (the live trial) besides the params.
+
+    A second argument with a default (``def f(params, a=7.0)``) is a setting of the function, not
+    a request for the trial, unless it is named ``trial``.
+
+    Example:
+        >>> wants_trial(lambda params, trial: 0.0), wants_trial(lambda params, a=7.0: 0.0)
+        (True, False)
+    """
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -32,7 +40,12 @@ def wants_trial(fn: Objective) -> bool:
         for p in signature.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
     ]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in positional)
+    if any(p.kind == p.VAR_POSITIONAL for p in positional):
+        return True
+    if len(positional) < 2:
+        return False
+    second = positional[1]
+    return second.default is second.empty or second.name == "trial"
 
 
 def call_objective(fn: Objective, params: dict[str, Any], live: LiveTrial) -> Any:

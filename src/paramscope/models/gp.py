@@ -19,6 +19,7 @@ from paramscope.models.features import FeatureMap
 from paramscope.models.fit import GPHyper, GPOptions, fit_hyperparameters, prior_mode
 from paramscope.models.kernels import matern52, matern52_grad_factor, scale_inputs, sqdist
 from paramscope.models.linalg import ModelFitError, cho_solve_lower, robust_cholesky
+from paramscope.models.paths import PosteriorPaths, draw_paths
 from paramscope.space import FloatArray
 
 _MIN_VAR = 1e-12
@@ -163,6 +164,23 @@ class GaussianProcess:
         v = solve_triangular(s.L, Kx.T, lower=True, check_finite=False)
         var: FloatArray = np.maximum(hyper.outputscale - np.einsum("nm,nm->m", v, v), _MIN_VAR)
         return mean, var
+
+    def sample_paths(
+        self, n_paths: int, *, rng: np.random.Generator, n_features: int = 2048
+    ) -> PosteriorPaths:
+        """``n_paths`` whole functions drawn from the posterior (see ``paths.py``).
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> gp = gp.condition(np.array([[0.5]]), np.array([1.0]))
+            >>> gp.sample_paths(8, rng=np.random.default_rng(0))(np.array([[0.1]])).shape
+            (1, 8)
+        """
+        s, hyper = self._require()
+        return draw_paths(
+            self.fmap, hyper, (s.Z, s.y, s.L), n_paths, rng=rng, n_features=n_features
+        )
 
     def predict_with_grad(
         self, X: FloatArray

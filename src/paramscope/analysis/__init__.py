@@ -1,0 +1,1 @@
+"""Analysis: from runs (or a function to run) to frozen results: sensitivity, calibration."""

@@ -1,0 +1,1 @@
+"""Plots: render analysis results and studies as plotly figures; data steps never draw."""
