@@ -41,7 +41,16 @@ Tell = Callable[[Any, float], None]
 
 
 def _paramscope_loop(problem: Problem, seed: int, sampler: str) -> tuple[Ask, Tell]:
-    study = ps.Study.create("bench", problem.space, storage="sqlite://", sampler=sampler, seed=seed)
+    # Told what Optuna's GPSampler is told (deterministic_objective): noise-free problems are so.
+    options = {"deterministic": True} if sampler == "bayes" and problem.noise == 0 else {}
+    study = ps.Study.create(
+        "bench",
+        problem.space,
+        storage="sqlite://",
+        sampler=sampler,
+        seed=seed,
+        sampler_options=options,
+    )
 
     def ask() -> tuple[Any, dict[str, Any]]:
         trial = study.ask()
@@ -50,7 +59,7 @@ def _paramscope_loop(problem: Problem, seed: int, sampler: str) -> tuple[Ask, Te
     return ask, lambda trial, value: study.tell(trial, value) and None
 
 
-def _optuna_distributions(space: ps.Space) -> dict[str, Any]:
+def optuna_distributions(space: ps.Space) -> dict[str, Any]:
     import optuna.distributions as d
 
     out: dict[str, Any] = {}
@@ -70,12 +79,12 @@ def _optuna_loop(problem: Problem, seed: int, kind: str) -> tuple[Ask, Tell]:
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     sampler = (
-        optuna.samplers.TPESampler(seed=seed)
+        optuna.samplers.TPESampler(seed=seed, constant_liar=True)
         if kind == "tpe"
         else optuna.samplers.GPSampler(seed=seed, deterministic_objective=problem.noise == 0)
     )
     study = optuna.create_study(sampler=sampler)
-    distributions = _optuna_distributions(problem.space)
+    distributions = optuna_distributions(problem.space)
 
     def ask() -> tuple[Any, dict[str, Any]]:
         trial = study.ask(distributions)
@@ -115,6 +124,27 @@ def run_one(method: str, problem_name: str, seed: int, budget: int | None = None
         "ask_seconds": ask_seconds,
         "log10_regret": math.log10(max(problem.regret(best), REGRET_FLOOR)),
     }
+
+
+def sampler_fingerprint() -> str:
+    """Load paramscope's bayes sampler now and return a short hash of its source file.
+
+    Call it before forking workers: the sampler module is otherwise imported lazily by each
+    worker, so a file edited during a run could mix two versions in one table.
+    """
+    import hashlib
+
+    import paramscope.samplers.bayes as module
+
+    return hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()[:10]
+
+
+def fingerprint_note(rows: list[dict[str, Any]]) -> str:
+    """One line naming the sampler fingerprint(s) of the paramscope rows; loud if mixed."""
+    seen = sorted({r.get("sampler", "unrecorded") for r in rows if r["method"] == "paramscope"})
+    if len(seen) > 1:
+        return f"**Warning: the paramscope rows mix sampler versions {', '.join(seen)}.**"
+    return f"paramscope sampler source fingerprint: {', '.join(seen)}."
 
 
 def _job(args: tuple[str, str, int]) -> dict[str, Any]:
@@ -174,26 +204,43 @@ def _regret_table(rows: list[dict[str, Any]]) -> tuple[str, dict[str, float]]:
             if values:
                 medians[(p, m)] = median(values)
                 seeds[p] = min(seeds.get(p, len(values)), len(values))
+    table = ranked_table(medians, problems, methods, seeds)
+    return table, paramscope_wins(medians, problems)
+
+
+def ranked_table(
+    medians: Mapping[tuple[str, str], float],
+    problems: list[str],
+    methods: list[str],
+    seeds: Mapping[str, int],
+    *,
+    label: str = "problem",
+    fmt: str = ".2f",
+) -> str:
+    """Markdown table of ``medians[(problem, method)]`` (lower is better) with a mean-rank row.
+
+    A method's rank on a problem is 1 + the number of methods with a strictly lower median.
+    """
     ranks: dict[str, list[float]] = {m: [] for m in methods}
-    table_rows = []
+    table_rows: list[list[object]] = []
     for p in problems:
         present = [m for m in methods if (p, m) in medians]
-        order = sorted(present, key=lambda m: medians[(p, m)])
         for m in present:
-            ties = [medians[(p, o)] for o in order]
-            ranks[m].append(1 + sum(v < medians[(p, m)] for v in ties))
+            ranks[m].append(1 + sum(medians[(p, o)] < medians[(p, m)] for o in present))
         table_rows.append(
-            [p, seeds.get(p, 0)] + [f"{medians.get((p, m), math.nan):.2f}" for m in methods]
+            [p, seeds.get(p, 0)] + [format(medians.get((p, m), math.nan), fmt) for m in methods]
         )
     mean_rank = {m: float(np.mean(r)) for m, r in ranks.items() if r}
     table_rows.append(
-        ["**mean rank**", ""] + [f"{mean_rank.get(m, math.nan):.2f}" for m in methods]
+        ["**mean rank**", "", *(f"{mean_rank.get(m, math.nan):.2f}" for m in methods)]
     )
-    table = markdown_table(["problem", "seeds", *methods], table_rows)
-    return table, _wins(medians, problems)
+    return markdown_table([label, "seeds", *methods], table_rows)
 
 
-def _wins(medians: Mapping[tuple[str, str], float], problems: list[str]) -> dict[str, float]:
+def paramscope_wins(
+    medians: Mapping[tuple[str, str], float], problems: list[str]
+) -> dict[str, float]:
+    """Share of the problems where paramscope's median is strictly lower than each peer's."""
     wins: dict[str, float] = {}
     for peer in ("optuna-gp", "optuna-tpe", "random"):
         shared = [p for p in problems if (p, peer) in medians and (p, "paramscope") in medians]

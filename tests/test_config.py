@@ -328,3 +328,20 @@ def test_generated_valid_spaces_parse_to_the_same_space(
     assert parsed.space.to_dict() == Space.from_dict(space).to_dict()
     assert parsed.space.names == list(space)
     assert os.path.isabs(parsed.objective["cwd"])
+
+
+def test_sampler_table_holds_the_samplers_settings(tmp_path: Path) -> None:
+    text = (
+        VALID.replace('sampler = "random"', 'sampler = "bayes"')
+        + "\n[sampler]\ndeterministic = true\n"
+    )
+    spec = load_study_file(write(tmp_path, text))
+    assert dict(spec.sampler_options) == {"deterministic": True}
+    assert dict(load_study_file(write(tmp_path, VALID)).sampler_options) == {}
+
+
+def test_bad_sampler_table_is_one_line(tmp_path: Path) -> None:
+    text = VALID.replace('sampler = "random"', 'sampler = "bayes"') + "\n[sampler]\ndeterm = 1\n"
+    assert "sampler: unknown option(s) ['determ']" in error_of(tmp_path, text)
+    text = VALID + "\n[sampler]\ndeterministic = true\n"
+    assert "sampler: the random sampler takes none" in error_of(tmp_path, text)

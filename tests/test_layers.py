@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "paramscope"
 # Lower layers never import higher ones. Within a layer, modules may import each other.
 LAYERS: list[set[str]] = [
     {"errors", "distributions", "space", "trial", "problems"},
-    {"storage", "ranking", "export"},
+    {"storage", "ranking", "hypervolume", "export"},
     {"models", "acquisition"},
     {"samplers"},
     {"stopping"},

@@ -1,9 +1,10 @@
 """Config: the TOML study file, parsed and validated in full before anything touches a database.
 
-A study file has three tables: ``[study]`` (name, storage, objectives, constraints, budget,
-workers, sampler, seed, retries), ``[space]`` (one parameter per key, built by
+A study file has three required tables: ``[study]`` (name, storage, objectives, constraints,
+budget, workers, sampler, seed, retries, stopping), ``[space]`` (one parameter per key, built by
 :meth:`Space.from_dict`) and ``[objective]`` (a ``command`` or a ``function``, with its timeout and
-run options). :func:`load_study_file` turns a file into a frozen :class:`StudyFile` or raises one
+run options), and an optional ``[stopping]`` (the early-stopping rule and its settings).
+:func:`load_study_file` turns a file into a frozen :class:`StudyFile` or raises one
 ``ConfigError`` whose single line names the file, the field and the expected form::
 
     study.toml: study.budget: expected an integer > 0, got 0
@@ -37,13 +38,16 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from paramscope.errors import ConfigError
 from paramscope.execution.command_spec import CommandSpec
 from paramscope.execution.objectives import Objective, objective_from_config
+from paramscope.samplers import make_sampler
 from paramscope.space import Space
+from paramscope.stopping import rule_config
 from paramscope.storage.base import ConstraintOp, Direction, StudyOptions
 from paramscope.storage.urls import parse_url
 from paramscope.trial import FrozenDict, frozen
 
 SamplerName = Literal["bayes", "random", "sobol"]
-_TABLES = ("study", "space", "objective")
+StoppingName = Literal["asha", "hyperband", "median", "none"]
+_TABLES = ("study", "space", "objective", "stopping", "sampler")
 _FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _CUSTOM = "paramscope"
 Bound = Annotated[float, Field(allow_inf_nan=False)]
@@ -87,6 +91,9 @@ class StudyTable(BaseModel):
     sampler: SamplerName = Field(default="bayes", description="one of 'bayes', 'random', 'sobol'")
     seed: int | None = Field(default=None, description="an integer")
     retries: int = Field(default=0, ge=0, description="an integer >= 0")
+    stopping: StoppingName | None = Field(
+        default=None, description="one of 'asha', 'hyperband', 'median', 'none'"
+    )
 
     @field_validator("objectives", mode="before")
     @classmethod
@@ -147,6 +154,59 @@ class ObjectiveTable(BaseModel):
         return value
 
 
+_MIN_RESOURCE = Field(default=1, ge=1, description="an integer >= 1")
+_REDUCTION = Field(default=3, ge=2, description="an integer >= 2")
+
+
+class AshaTable(BaseModel):
+    """``[stopping]`` with ``rule = "asha"`` (the default rule)."""
+
+    model_config = _strict()
+
+    rule: Literal["asha"] = Field(default="asha", description="'asha'")
+    min_resource: int = _MIN_RESOURCE
+    reduction_factor: int = _REDUCTION
+    max_resource: int | None = Field(default=None, ge=1, description="an integer >= 1")
+    min_early_stopping_rate: int = Field(default=0, ge=0, description="an integer >= 0")
+
+
+class HyperbandTable(BaseModel):
+    """``[stopping]`` with ``rule = "hyperband"``: ``max_resource`` is required."""
+
+    model_config = _strict()
+
+    rule: Literal["hyperband"] = Field(default="hyperband", description="'hyperband'")
+    min_resource: int = _MIN_RESOURCE
+    max_resource: int = Field(ge=1, description="the last step a trial reports, an integer >= 1")
+    reduction_factor: int = _REDUCTION
+
+
+class MedianTable(BaseModel):
+    """``[stopping]`` with ``rule = "median"``."""
+
+    model_config = _strict()
+
+    rule: Literal["median"] = Field(default="median", description="'median'")
+    warmup_steps: int = Field(default=0, ge=0, description="an integer >= 0")
+    min_trials: int = Field(default=5, ge=1, description="an integer >= 1")
+
+
+class NoStoppingTable(BaseModel):
+    """``[stopping]`` with ``rule = "none"``: no settings."""
+
+    model_config = _strict()
+
+    rule: Literal["none"] = Field(default="none", description="'none'")
+
+
+_STOPPING_TABLES: dict[str, type[BaseModel]] = {
+    "asha": AshaTable,
+    "hyperband": HyperbandTable,
+    "median": MedianTable,
+    "none": NoStoppingTable,
+}
+
+
 @dataclass(frozen=True)
 class StudyFile:
     """A validated study file: everything ``paramscope run`` needs, nothing yet written.
@@ -162,6 +222,8 @@ class StudyFile:
         sampler: "bayes", "random" or "sobol".
         seed: The sampler's seed, or None.
         retries: How often a trial whose worker died is re-queued.
+        stopping: The early-stopping rule's full table (``[study] stopping`` or ``[stopping]``).
+        sampler_options: The ``[sampler]`` table: the sampler's settings (``deterministic``...).
         space: The search space.
         objective: The ``[objective]`` table as stored with the study: paths resolved against
             the file's directory, which is also recorded as ``cwd``.
@@ -179,9 +241,11 @@ class StudyFile:
     sampler: SamplerName = "bayes"
     seed: int | None = None
     retries: int = 0
+    stopping: Mapping[str, Any] = field(default_factory=lambda: frozen({"rule": "asha"}))
+    sampler_options: Mapping[str, Any] = field(default_factory=FrozenDict)
 
     def options(self, budget: int | None = None) -> StudyOptions:
-        """The study options to store: ``budget`` (else the file's) and the file's retries.
+        """The study options to store: ``budget`` (else the file's), retries and stopping rule.
 
         Example:
             >>> from paramscope.space import Float
@@ -189,7 +253,11 @@ class StudyFile:
             >>> f.options().budget, f.options(9).budget
             (5, 9)
         """
-        return StudyOptions(budget=self.budget if budget is None else budget, retries=self.retries)
+        return StudyOptions(
+            budget=self.budget if budget is None else budget,
+            retries=self.retries,
+            stopping=self.stopping,
+        )
 
 
 def load_study_file(path: str | os.PathLike[str]) -> StudyFile:
@@ -266,7 +334,43 @@ def _build(file: Path, document: dict[str, Any]) -> StudyFile:
         sampler=study.sampler,
         seed=study.seed,
         retries=study.retries,
+        stopping=frozen(_stopping(document.get("stopping"), study.stopping)),
+        sampler_options=frozen(_sampler_options(document.get("sampler", {}), study.sampler)),
     )
+
+
+def _sampler_options(table: Any, sampler: str) -> dict[str, Any]:
+    """The ``[sampler]`` table: the settings of ``[study] sampler``, checked by the sampler."""
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"sampler: expected a table [sampler] like deterministic = true, got {table!r}"
+        )
+    try:
+        make_sampler(sampler, table)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("sampler_options: ", "sampler: ", 1)) from None
+    return dict(table)
+
+
+def _stopping(table: Any, name: str | None) -> dict[str, Any]:
+    """The stopping rule's full table from ``[study] stopping`` and the ``[stopping]`` table."""
+    if table is None:
+        return rule_config(name or "asha")
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"stopping: expected a table [stopping] with e.g. rule = 'asha', got {table!r}"
+        )
+    rule = table.get("rule", name or "asha")
+    if name is not None and rule != name:
+        raise ConfigError(
+            f"stopping.rule: {rule!r} disagrees with study.stopping = {name!r}; give the rule once"
+        )
+    model = _STOPPING_TABLES.get(rule) if isinstance(rule, str) else None
+    if model is None:
+        names = ", ".join(map(repr, _STOPPING_TABLES))
+        raise ConfigError(f"stopping.rule: expected one of {names}, got {rule!r}")
+    checked = _validate(model, {**table, "rule": rule}, "stopping")
+    return rule_config(checked.model_dump())
 
 
 def _table(document: Mapping[str, Any], name: str, example: str) -> dict[str, Any]:

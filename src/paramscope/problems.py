@@ -180,3 +180,82 @@ def problem(name: str) -> Problem:
     if name not in problems:
         raise KeyError(f"problem: expected one of {sorted(problems)}, got {name!r}")
     return problems[name]
+
+
+@dataclass(frozen=True)
+class MultiObjectiveProblem:
+    """A test problem with several minimized objectives: ``fn(params) -> {name: value}``.
+
+    Hypervolumes are measured against the fixed ``reference`` (one value per objective, in
+    ``objectives`` order); ``max_hypervolume`` is that of the true Pareto front.
+    """
+
+    name: str
+    space: Space
+    fn: Callable[[Mapping[str, Any]], dict[str, float]]
+    objectives: tuple[str, ...]
+    reference: tuple[float, ...]
+    max_hypervolume: float
+
+    @property
+    def dim(self) -> int:
+        return self.space.dim
+
+
+def _zdt_g(x: FloatArray) -> float:
+    return float(1.0 + 9.0 * np.mean(x[1:]))
+
+
+def zdt1(params: Mapping[str, Any]) -> dict[str, float]:
+    """ZDT1 on [0, 1]^d (Zitzler, Deb and Thiele 2000): a convex front ``f2 = 1 - sqrt(f1)``."""
+    x = np.array([float(params[f"x{i}"]) for i in range(len(params))])
+    g = _zdt_g(x)
+    return {"f1": float(x[0]), "f2": g * (1.0 - math.sqrt(x[0] / g))}
+
+
+def zdt2(params: Mapping[str, Any]) -> dict[str, float]:
+    """ZDT2 on [0, 1]^d: a concave front ``f2 = 1 - f1^2``."""
+    x = np.array([float(params[f"x{i}"]) for i in range(len(params))])
+    g = _zdt_g(x)
+    return {"f1": float(x[0]), "f2": g * (1.0 - (x[0] / g) ** 2)}
+
+
+def dtlz2(params: Mapping[str, Any], n_objectives: int = 3) -> dict[str, float]:
+    """DTLZ2 on [0, 1]^d (Deb et al. 2002): the front is the unit sphere's positive orthant."""
+    x = np.array([float(params[f"x{i}"]) for i in range(len(params))])
+    m = n_objectives
+    radius = 1.0 + float(np.sum((x[m - 1 :] - 0.5) ** 2))
+    angles = x[: m - 1] * math.pi / 2
+    out = {}
+    for i in range(m):
+        value = radius * float(np.prod(np.cos(angles[: m - 1 - i])))
+        if i > 0:
+            value *= math.sin(angles[m - 1 - i])
+        out[f"f{i + 1}"] = value
+    return out
+
+
+def multi_objective_problems() -> dict[str, MultiObjectiveProblem]:
+    """The issue-4 benchmark set (6 parameters each): name -> MultiObjectiveProblem.
+
+    References follow BoTorch's test problems: (11, 11) for ZDT, 1.1 per objective for DTLZ2.
+    The best hypervolumes are exact: ZDT1 ``121 - 1/3`` (the area under ``1 - sqrt(f1)`` is 1/3),
+    ZDT2 ``121 - 2/3``, DTLZ2 ``1.1^3 - pi/6`` (the reference box minus the unit ball's orthant).
+
+    Example:
+        >>> p = multi_objective_problems()["zdt1"]
+        >>> p.fn({f"x{i}": 0.25 if i == 0 else 0.0 for i in range(6)})
+        {'f1': 0.25, 'f2': 0.5}
+    """
+    box = _box(6, 0.0, 1.0)
+    return {
+        "zdt1": MultiObjectiveProblem(
+            "zdt1", box, zdt1, ("f1", "f2"), (11.0, 11.0), 121.0 - 1.0 / 3.0
+        ),
+        "zdt2": MultiObjectiveProblem(
+            "zdt2", box, zdt2, ("f1", "f2"), (11.0, 11.0), 121.0 - 2.0 / 3.0
+        ),
+        "dtlz2": MultiObjectiveProblem(
+            "dtlz2", box, dtlz2, ("f1", "f2", "f3"), (1.1, 1.1, 1.1), 1.1**3 - math.pi / 6
+        ),
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +19,10 @@ from paramscope.execution.loop import Heartbeat, RunPlan, WorkerLoop, worker_nam
 from paramscope.execution.objectives import Objective
 from paramscope.execution.outcome import failed, from_result
 from paramscope.execution.progress import ProgressMonitor
-from paramscope.ranking import best_trial, pareto_front
+from paramscope.ranking import best_trial, front_hypervolume, hypervolume_history, pareto_front
 from paramscope.samplers import SAMPLERS, make_sampler
 from paramscope.space import Space
+from paramscope.stopping import StoppingRule, rule_config
 from paramscope.storage import open_storage
 from paramscope.storage.base import Direction, Storage, StudyOptions, StudySpec
 from paramscope.trial import Trial, TrialState
@@ -100,7 +101,7 @@ class Study:
     def __init__(self, storage: Storage, spec: StudySpec) -> None:
         self.storage = storage
         self.spec = spec
-        self._sampler = make_sampler(spec.sampler)
+        self._sampler = make_sampler(spec.sampler, spec.sampler_options)
         self._asked: Heartbeat | None = None
         self._ask_loop: WorkerLoop | None = None
         self._lock = threading.Lock()
@@ -122,17 +123,37 @@ class Study:
         seed: int | None = None,
         objective_config: Mapping[str, Any] | None = None,
         options: StudyOptions | None = None,
+        stopping: str | Mapping[str, Any] | StoppingRule | None = None,
+        sampler_options: Mapping[str, Any] | None = None,
     ) -> Study:
-        """Create a study, or resume the one of that name if its space and objectives match."""
+        """Create a study, or resume the one of that name if its space and objectives match.
+
+        ``sampler_options`` are the sampler's settings, stored with the study so every worker
+        uses them: for ``bayes``, ``deterministic=True`` (the objective returns the same value
+        for the same parameters: the GP interpolates instead of inferring noise), ``n_init``,
+        ``acquisition`` ("ei" or "ucb") and ``ucb_beta``.
+
+        ``stopping`` is the early-stopping rule for objectives that report: "asha" (the
+        default), "hyperband", "median", "none", a table like ``{"rule": "asha",
+        "reduction_factor": 4}`` or a rule object (``paramscope.stopping.ASHA(...)``). It is
+        stored with the study (``options.stopping``), so every worker applies the same rule; a
+        resumed study keeps its stored rule.
+        """
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"name: expected a non-empty string, got {name!r}")
         if not isinstance(space, Space):
             raise ConfigError(f"space: expected ps.Space({{...}}), got {type(space).__name__}")
         if sampler not in SAMPLERS:
             raise ConfigError(f"sampler: expected one of {sorted(SAMPLERS)}, got {sampler!r}")
+        if sampler_options is not None and not isinstance(sampler_options, Mapping):
+            raise ConfigError(f"sampler_options: expected a dict, got {sampler_options!r}")
+        make_sampler(sampler, sampler_options)  # validates the options before anything is written
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ConfigError(f"seed: expected an integer or None, got {seed!r}")
         directions = parse_objectives(objectives)
+        options = options or StudyOptions()
+        chosen = options.stopping if stopping is None else stopping
+        options = replace(options, stopping=rule_config(chosen))
         spec = StudySpec(
             name=name,
             space=space,
@@ -141,7 +162,8 @@ class Study:
             sampler=sampler,
             seed=seed,
             objective=objective_config,
-            options=options or StudyOptions(),
+            options=options,
+            sampler_options=sampler_options or {},
         )
         backend = _open(storage)
         return cls(backend, backend.create_study(spec))
@@ -232,7 +254,11 @@ class Study:
 
         def work(index: int) -> None:
             storage = self.storage if shared else open_storage(self.storage.url)
-            sampler = self._sampler if shared and workers == 1 else make_sampler(self.spec.sampler)
+            sampler = (
+                self._sampler
+                if shared and workers == 1
+                else make_sampler(self.spec.sampler, self.spec.sampler_options)
+            )
             loop = WorkerLoop(storage, self.spec, sampler, worker=worker_name(index))
             try:
                 loop.run(fn, plan, stop=stop)
@@ -265,6 +291,50 @@ class Study:
     def pareto_front(self) -> list[Trial]:
         """The feasible trials no other feasible trial dominates on every objective."""
         return pareto_front(self.trials, self.spec.objectives, self.spec.constraints)
+
+    def hypervolume(self, reference: Mapping[str, float] | Sequence[float] | None = None) -> float:
+        """Hypervolume of the feasible Pareto front (0.0 before any feasible trial).
+
+        Args:
+            reference: the worst value of each objective that still counts, ``{name: value}`` or
+                in objective order (for a "max" objective, a lower bound); default: the front's
+                nadir plus 10% of its range, which moves as the front grows, so pass a fixed one
+                to compare studies.
+
+        Example:
+            >>> import paramscope as ps
+            >>> space = ps.Space({"x": ps.Float(0.0, 1.0)})
+            >>> study = ps.Study.create("hv", space, objectives={"a": "min", "b": "min"},
+            ...                         storage="sqlite://", sampler="random", seed=0)
+            >>> study.optimize(lambda p: {"a": p["x"], "b": 1 - p["x"]}, budget=10)
+            >>> 0.4 < study.hypervolume(reference=(1.0, 1.0)) < 0.5
+            True
+        """
+        return front_hypervolume(
+            self.trials, self.spec.objectives, self.spec.constraints, reference=reference
+        )
+
+    def hypervolume_history(
+        self, reference: Mapping[str, float] | Sequence[float] | None = None
+    ) -> list[float]:
+        """The hypervolume after each finished trial, in trial-number order (see ``hypervolume``).
+
+        One value per complete, stopped or failed trial; the default reference is the one
+        ``hypervolume()`` uses now, held fixed, so the history never decreases.
+
+        Example:
+            >>> import paramscope as ps
+            >>> space = ps.Space({"x": ps.Float(0.0, 1.0)})
+            >>> study = ps.Study.create("hvh", space, objectives={"a": "min", "b": "max"},
+            ...                         storage="sqlite://", sampler="random", seed=0)
+            >>> study.optimize(lambda p: {"a": p["x"], "b": p["x"] ** 0.5}, budget=6)
+            >>> history = study.hypervolume_history(reference={"a": 1.0, "b": 0.0})
+            >>> len(history), history == sorted(history), history[-1] == study.hypervolume((1, 0))
+            (6, True, True)
+        """
+        return hypervolume_history(
+            self.trials, self.spec.objectives, self.spec.constraints, reference=reference
+        )
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per trial: number, state, ``params.<name>``, ``values.<name>``, times, error."""

@@ -84,7 +84,7 @@ def test_a_stopped_command_keeps_its_curve(tmp_path: Path) -> None:
         kill_grace=1.0,
     )
     loop = WorkerLoop(study.storage, study.spec, make_sampler("random"))
-    loop.run(fn, RunPlan(budget=1), stop_rule=lambda study, number, step, value: step >= 2)
+    loop.run(fn, RunPlan(budget=1), stop_rule=lambda progress: progress.step >= 2)
     trial = study.trials[0]
     assert trial.state == TrialState.STOPPED
     assert sorted(trial.reports)[:3] == [0, 1, 2]

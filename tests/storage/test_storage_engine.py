@@ -28,8 +28,8 @@ def test_version_table_holds_the_head_revision(storage: SQLStorage, storage_url:
         rows = list(conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")))
         tables = set(inspect(conn).get_table_names())
     engine.dispose()
-    assert head_revision() == "0001"
-    assert rows == [("0001",)]
+    assert head_revision() == "0002"
+    assert rows == [("0002",)]
     assert {"studies", "trials", "trial_reports", VERSION_TABLE} <= tables
     assert "alembic_version" not in tables  # never clashes with an application's own Alembic
 

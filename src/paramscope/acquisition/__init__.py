@@ -2,7 +2,8 @@
 
 Pure functions of (mean, var, incumbent) in ``analytic.py``; their composition with fitted models
 over the unit cube in ``function.py``; the optimizer that finds the best new point in
-``optimize.py``; multi-objective scalarization in ``scalarization.py``.
+``optimize.py``; several objectives: log expected hypervolume improvement in ``hypervolume.py``
+and ParEGO scalarization in ``scalarization.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from paramscope.acquisition.analytic import (
     ucb_with_grad,
 )
 from paramscope.acquisition.function import AcquisitionFunction, ConstraintModel
+from paramscope.acquisition.hypervolume import (
+    HypervolumeAcquisition,
+    log_ehvi,
+    log_ehvi_with_grad,
+)
 from paramscope.acquisition.optimize import (
     Acquisition,
     OptimizeOptions,
@@ -30,8 +36,11 @@ __all__ = [
     "Acquisition",
     "AcquisitionFunction",
     "ConstraintModel",
+    "HypervolumeAcquisition",
     "OptimizeOptions",
     "augmented_chebyshev",
+    "log_ehvi",
+    "log_ehvi_with_grad",
     "log_ei",
     "log_ei_with_grad",
     "log_h",

@@ -27,6 +27,7 @@ from paramscope.cli.render import (
     trials_csv,
     trials_table,
 )
+from paramscope.stopping import describe
 from paramscope.storage.urls import resolve_url
 from paramscope.study import Study
 from paramscope.trial import TrialState
@@ -71,6 +72,7 @@ def _study_status(console: Console, study: Study) -> None:
     objectives = ", ".join(f"{name} ({direction})" for name, direction in spec.objectives.items())
     console.print(f"[bold]study {study.name!r}[/bold]  objectives: {objectives}")
     console.print(f"sampler: {spec.sampler}   seed: {fmt(spec.seed) or 'none'}")
+    console.print(f"early stopping: {describe(spec.options.stopping)}", highlight=False)
     progress = f"{finished} / {budget}" if budget else f"{finished} (no budget stored)"
     console.print(f"finished: {progress}   {counts_line(counts)}")
     if len(spec.objectives) > 1:

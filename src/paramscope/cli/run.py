@@ -26,6 +26,7 @@ from paramscope.config import build_objective, load_study_file
 from paramscope.errors import ConfigError
 from paramscope.execution.objectives import Objective
 from paramscope.samplers import make_sampler
+from paramscope.stopping import describe
 from paramscope.storage import open_storage
 from paramscope.storage.urls import parse_url, resolve_url
 from paramscope.study import Study
@@ -158,12 +159,16 @@ def run(study_file: Path, budget: int | None, workers: int | None, storage: str 
             seed=spec.seed,
             objective_config=spec.objective,
             options=spec.options(budget),
+            sampler_options=dict(spec.sampler_options),
         )
     except BaseException:
         backend.close()
         raise
     if study.spec.sampler != spec.sampler:
         click.echo(f"note: the stored study keeps its sampler {study.spec.sampler!r}")
+    stored = describe(study.spec.options.stopping)
+    if stored != describe(spec.stopping):
+        click.echo(f"note: the stored study keeps its early stopping rule {stored}")
     try:
         optimize_and_report(study, fn, budget=budget, workers=workers)
     finally:

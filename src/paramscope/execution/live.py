@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from paramscope.errors import ConfigError
+from paramscope.stopping import Progress
 from paramscope.storage.base import TrialMonitor
 
-StopRule = Callable[[str, int, int, float], bool]
-"""(study, trial number, step, value) -> whether the trial should stop now."""
+StopRule = Callable[[Progress], bool]
+"""The running trial's progress -> whether it should stop now (see ``loop.RuleStopper``)."""
 
 
 class LiveTrial:
@@ -40,6 +42,8 @@ class LiveTrial:
         self.stop_requested = False
         self._monitor = monitor
         self._stop_rule = stop_rule
+        self._top = -1  # the latest step reported
+        self._judged = -1  # the latest step the rule has judged
 
     def report(self, step: int, value: float) -> None:
         """Record an intermediate value (e.g. validation loss after an epoch) at ``step``."""
@@ -49,16 +53,22 @@ class LiveTrial:
         if not math.isfinite(value):
             raise ConfigError(f"report: value must be a finite number, got {value!r}")
         self.reports[step] = value
+        self._top = max(self._top, step)
         self._monitor.report(self.study, self.number, step, value)
 
     def should_stop(self) -> bool:
-        """Whether the study's stopping rule says this trial is not worth finishing."""
+        """Whether the study's stopping rule says this trial is not worth finishing.
+
+        The rule judges each new latest step once (asking again before the next report is
+        free); once it says stop, the answer stays True.
+        """
         if self.stop_requested:
             return True
-        if self._stop_rule is None or not self.reports:
+        if self._stop_rule is None or self._top <= self._judged:
             return False
-        step = max(self.reports)
-        self.stop_requested = self._stop_rule(self.study, self.number, step, self.reports[step])
+        progress = Progress(self.number, MappingProxyType(self.reports), judged=self._judged)
+        self._judged = self._top
+        self.stop_requested = bool(self._stop_rule(progress))
         return self.stop_requested
 
     @property

@@ -16,12 +16,13 @@ import time
 from dataclasses import dataclass
 
 from paramscope.errors import ObjectiveError, TrialStateError
-from paramscope.execution.history import HistoryCache
+from paramscope.execution.history import HistoryCache, ReportsSnapshot
 from paramscope.execution.live import LiveTrial, StopRule
 from paramscope.execution.objectives import Objective, call_objective
 from paramscope.execution.outcome import failed, from_exception, from_result
 from paramscope.samplers.base import Sampler
-from paramscope.storage.base import AskResult, AskStatus, Outcome, Storage, StudySpec
+from paramscope.stopping import NoStopping, Progress, StoppingRule, make_rule
+from paramscope.storage.base import AskResult, AskStatus, Direction, Outcome, Storage, StudySpec
 from paramscope.trial import Trial, TrialState
 
 log = logging.getLogger("paramscope")
@@ -85,6 +86,37 @@ class Heartbeat:
                 self._storage.heartbeat(self._study, numbers)
             except Exception as exc:  # a missed beat is survivable; the next one may pass
                 log.warning("heartbeat for trials %s failed: %s", numbers, exc)
+
+
+@dataclass(frozen=True)
+class RuleStopper:
+    """A study's stopping rule bound to a worker's reports snapshot: the ``StopRule`` it runs.
+
+    Example:
+        >>> from paramscope.space import Float, Space
+        >>> from paramscope.storage import SQLStorage
+        >>> storage = SQLStorage("sqlite://")
+        >>> spec = storage.create_study(StudySpec("s", Space({"x": Float(0, 1)})))
+        >>> stopper = RuleStopper(make_rule("asha"), ReportsSnapshot(HistoryCache(storage, spec)))
+        >>> stopper(Progress(0, {1: 0.5}))   # no other trial has reported: the first goes on
+        False
+    """
+
+    rule: StoppingRule
+    snapshot: ReportsSnapshot
+    direction: Direction = "min"
+
+    def __call__(self, progress: Progress) -> bool:
+        return self.rule.should_stop(progress, self.snapshot.curves(), self.direction)
+
+
+def study_stop_rule(spec: StudySpec, cache: HistoryCache) -> StopRule | None:
+    """The stop rule a study's stored stopping setting gives (None for ``"none"``)."""
+    rule = make_rule(spec.options.stopping)
+    if isinstance(rule, NoStopping):
+        return None
+    direction: Direction = next(iter(spec.objectives.values()), "min")
+    return RuleStopper(rule, ReportsSnapshot(cache), direction)
 
 
 def evaluate(
@@ -160,8 +192,14 @@ class WorkerLoop:
         stop: threading.Event | None = None,
         stop_rule: StopRule | None = None,
     ) -> int:
-        """Run trials until the budget, the deadline, the failure cap or ``stop``; count them."""
+        """Run trials until the budget, the deadline, the failure cap or ``stop``; count them.
+
+        ``stop_rule`` judges the trials' reports; by default the study's stored stopping rule
+        (ASHA unless the study names another), read against this worker's history cache.
+        """
         stop = stop or threading.Event()
+        if stop_rule is None:
+            stop_rule = study_stop_rule(self.spec, self.cache)
         ran = 0
         interval = self.spec.options.heartbeat_interval
         with Heartbeat(self.storage, self.spec.name, interval) as beat:

@@ -2,10 +2,12 @@
 
 Composition only; the maths lives in ``models/`` and ``acquisition/``. One ``suggest`` call:
 
-1. Reads the history: complete trials with finite objective values train the objective model
-   (several objectives are scalarized ParEGO-style); complete and stopped trials with a finite
+1. Reads the history: complete and early-stopped trials with finite objective values train the
+   objective model (a stopped trial with its last report; only complete ones are incumbents;
+   several objectives are scalarized ParEGO-style); complete and stopped trials with a finite
    constraint value train that constraint's model; failed trials train nothing; running and queued
-   trials are pending. Every trial's parameters are ``seen`` and never suggested again.
+   trials are pending. Every trial's parameters are ``seen`` and never suggested again. Two or
+   three objectives get one GP each and log EHVI instead (``multi.py``).
 2. Until ``n_init`` trials are complete or pending, takes the scrambled Sobol sequence (trial
    number ``k`` takes point ``k``, as the ``sobol`` sampler does).
 3. Otherwise fits the GPs (warm-started from this sampler's previous fit on the same space), makes
@@ -24,27 +26,30 @@ import hashlib
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from paramscope.acquisition import (
+    Acquisition,
     AcquisitionFunction,
     ConstraintModel,
-    OptimizeOptions,
     augmented_chebyshev,
     optimize_acquisition,
     plugin_incumbent,
     random_unseen,
     random_weights,
 )
+from paramscope.acquisition.cost import PerUnitCost
 from paramscope.errors import ConfigError
 from paramscope.models import FeatureMap, GaussianProcess, GPHyper, GPOptions, OutputTransform
 from paramscope.models.features import ParamKey
 from paramscope.models.linalg import ModelFitError, blas_threads
 from paramscope.samplers.base import History
+from paramscope.samplers.bayes_options import BayesOptions
+from paramscope.samplers.cost import fit_cost_model
+from paramscope.samplers.multi import MAX_EHVI_OBJECTIVES, HypervolumeModels, fit_hypervolume_models
 from paramscope.samplers.random import trial_rng
 from paramscope.samplers.sobol import sobol_points
 from paramscope.space import FloatArray, Params, Space
@@ -52,68 +57,11 @@ from paramscope.trial import TrialState
 
 _FALLBACK_ERRORS = (ModelFitError, np.linalg.LinAlgError, ArithmeticError, ValueError)
 _N_ANCHORS = 5
+_MODELLED = (TrialState.COMPLETE, TrialState.STOPPED)  # trials whose values train the objective
 
 
 class SamplerFallbackWarning(RuntimeWarning):
     """The Bayesian sampler could not use its model and suggested quasi-random points instead."""
-
-
-@dataclass(frozen=True)
-class BayesOptions:
-    """Settings of ``BayesSampler``.
-
-    Attributes:
-        n_init: size of the Sobol initial design; None = ``max(5, min(2 d, 10))``.
-        acquisition: ``"ei"`` (LogEI, noise-aware when the fitted noise is large) or ``"ucb"``.
-        ucb_beta: UCB's exploration weight (``mean - sqrt(beta) * std``).
-        deterministic: the objective returns the same value for the same parameters: fix the
-            GP noise at a tiny value instead of inferring it.
-        noisy_threshold: fitted noise / outputscale above which LogEI uses the plug-in incumbent.
-        refit_growth: run a full multi-start hyperparameter fit when the data have grown by this
-            factor since the last one; in between, one warm-started run.
-        refit_tolerance: keep the last fitted hyperparameters (only conditioning on the new data)
-            until the data have grown by this fraction: every trial below 50 points, every 10th
-            at 500. Hyperparameters barely move with one more point; the fit is the main cost.
-        blas_threads: BLAS threads while suggesting (None: leave the process's setting); one is
-            fastest for a GP's matrices and immune to oversubscription by parallel workers.
-        gp: priors and effort of the GP hyperparameter fits.
-        optimizer: effort of the acquisition optimizer.
-
-    Example:
-        >>> BayesOptions().initial_design_size(3)
-        6
-    """
-
-    n_init: int | None = None
-    acquisition: Literal["ei", "ucb"] = "ei"
-    ucb_beta: float = 4.0
-    deterministic: bool = False
-    noisy_threshold: float = 1e-3
-    refit_growth: float = 1.5
-    refit_tolerance: float = 0.02
-    blas_threads: int | None = 1
-    gp: GPOptions = field(default_factory=GPOptions)
-    optimizer: OptimizeOptions = field(default_factory=OptimizeOptions)
-
-    def __post_init__(self) -> None:
-        if self.n_init is not None and (not isinstance(self.n_init, int) or self.n_init < 1):
-            raise ConfigError(f"BayesOptions: n_init must be an integer >= 1, got {self.n_init!r}")
-        if self.acquisition not in ("ei", "ucb"):
-            raise ConfigError(
-                f"BayesOptions: acquisition must be 'ei' or 'ucb', got {self.acquisition!r}"
-            )
-        if not self.ucb_beta > 0:
-            raise ConfigError(f"BayesOptions: ucb_beta must be > 0, got {self.ucb_beta!r}")
-        if not self.refit_growth > 1:
-            raise ConfigError(f"BayesOptions: refit_growth must be > 1, got {self.refit_growth!r}")
-        if not self.refit_tolerance >= 0:
-            raise ConfigError(
-                f"BayesOptions: refit_tolerance must be >= 0, got {self.refit_tolerance!r}"
-            )
-
-    def initial_design_size(self, d: int) -> int:
-        """Number of Sobol points before the model takes over, for ``d`` parameters."""
-        return self.n_init if self.n_init is not None else max(5, min(2 * d, 10))
 
 
 @dataclass(frozen=True)
@@ -147,6 +95,7 @@ class _Models:
     constraints: tuple[ConstraintModel, ...]
     constraint_gps: tuple[GaussianProcess, ...]
     anchors: FloatArray
+    multi: HypervolumeModels | None = None  # two or three objectives: one GP each, log EHVI
 
     def believe(self, U: FloatArray) -> _Models:
         """Condition every model on its own posterior mean at ``U: (q, d)`` (kriging believer)."""
@@ -159,6 +108,9 @@ class _Models:
             feasible &= mean <= c.bound if c.op == "<=" else mean >= c.bound
             gps.append(gp.condition(U, mean))
             constraints.append(replace(c, model=gps[-1]))
+        if self.multi is not None:
+            multi = self.multi.believe(U, feasible)
+            return _Models(None, 0.0, tuple(constraints), tuple(gps), self.anchors, multi)
         objective, incumbent = self.objective, self.incumbent
         if objective is not None:
             mean = objective.predict(U)[0]
@@ -202,11 +154,14 @@ def _collect(history: History, fmap: FeatureMap) -> _Data:
                 xs.append(u)
                 ys.append(float(v))
         values = [t.values.get(n) for n in names]
-        if t.state != TrialState.COMPLETE or any(v is None or not math.isfinite(v) for v in values):
+        if t.state not in _MODELLED or any(v is None or not math.isfinite(v) for v in values):
             continue
         X.append(u)
         Y.append(signs * np.array(values, dtype=float))
-        feasible.append(_is_feasible(t.values, history.constraints))
+        # A stopped trial's value is its last report: it teaches the model that its region is
+        # poor, but it is no incumbent (it never finished), so it never counts as feasible.
+        complete = t.state == TrialState.COMPLETE
+        feasible.append(complete and _is_feasible(t.values, history.constraints))
     d, k = history.space.dim, len(names)
     return _Data(
         X=np.array(X).reshape(len(X), d),
@@ -328,6 +283,11 @@ class BayesSampler:
             return None
         models = fitted.believe(np.vstack([data.pending, *[u[None] for u in batch]]))
         seen = self._seen(fmap, data, batch)
+        cost = None
+        if self.options.cost is not None:
+            cost = fit_cost_model(
+                history, self.options.cost, lambda role, X, y: self._fit(fmap, role, X, y, rng)
+            )
         picks: list[FloatArray] = []
         for _ in range(count):
             acq = AcquisitionFunction(
@@ -337,8 +297,13 @@ class BayesSampler:
                 kind=self.options.acquisition,
                 beta=self.options.ucb_beta,
             )
+            score: Acquisition = acq
+            if models.multi is not None:
+                score = models.multi.acquisition(models.constraints)
+            if cost is not None:
+                score = PerUnitCost(score, cost, self.options.cost_weight)
             u = optimize_acquisition(
-                acq,
+                score,
                 fmap,
                 rng=rng,
                 seen=seen,
@@ -362,7 +327,7 @@ class BayesSampler:
             t = OutputTransform.fit(yc, power=False)
             gps.append(self._fit(fmap, f"constraint:{name}", Xc, t.forward(yc), rng))
             constraints.append(ConstraintModel(gps[-1], float(t.forward(np.array(bound))), op))
-        feasible = data.feasible if history.constraints else np.ones(data.X.shape[0], dtype=bool)
+        feasible = data.feasible
         if constraints and (data.X.shape[0] < 2 or not feasible.any()):
             # Nothing feasible yet: search for feasibility first.
             acq = AcquisitionFunction(None, constraints=tuple(constraints))
@@ -373,6 +338,17 @@ class BayesSampler:
             return None
         if not feasible.any():  # constraints declared but never reported: nothing to model them on
             feasible = np.ones_like(feasible)
+        if 1 < data.Y.shape[1] <= MAX_EHVI_OBJECTIVES:
+            multi, anchors = fit_hypervolume_models(
+                lambda role, X, z: self._fit(fmap, role, X, z, rng),
+                list(history.objectives),
+                data.X,
+                data.Y,
+                feasible,
+                rng=rng,
+                n_anchors=_N_ANCHORS,
+            )
+            return _Models(None, 0.0, tuple(constraints), tuple(gps), anchors, multi)
         y = data.Y[:, 0]
         if data.Y.shape[1] > 1:
             y = augmented_chebyshev(data.Y, random_weights(data.Y.shape[1], rng))
@@ -420,3 +396,6 @@ class BayesSampler:
         n_full = n if full or entry is None else entry.n_full
         self._cache[key] = _Fit(fingerprint, gp.hyper, n, n_full)
         return gp
+
+
+__all__ = ["BayesOptions", "BayesSampler", "SamplerFallbackWarning"]

@@ -17,6 +17,8 @@ from paramscope.trial import FrozenDict, Trial, TrialState, frozen
 
 Direction: TypeAlias = Literal["min", "max"]
 ConstraintOp: TypeAlias = Literal["<=", ">="]
+DEFAULT_STOPPING: Mapping[str, Any] = frozen({"rule": "asha"})
+"""The stopping rule of a study that names none (and of databases older than the setting)."""
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,19 @@ class StudyOptions:
         heartbeat_interval: seconds between a running trial's heartbeats.
         grace: seconds without a heartbeat after which a running trial's worker is taken as dead.
         retries: how many times a trial whose worker died is re-queued with the same params.
+        stopping: the early-stopping rule as a plain table, ``{"rule": "asha" | "hyperband" |
+            "median" | "none", <setting>: value, ...}`` (built by ``paramscope.stopping``); a
+            missing ``rule`` means the default, ASHA. It acts only on objectives that report.
     """
 
     budget: int | None = None
     heartbeat_interval: float = 5.0
     grace: float = 60.0
     retries: int = 0
+    stopping: Mapping[str, Any] = field(default_factory=lambda: frozen(DEFAULT_STOPPING))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stopping", frozen(self.stopping))
 
 
 @dataclass(frozen=True)
@@ -52,9 +61,11 @@ class StudySpec:
     seed: int | None = None
     objective: Mapping[str, Any] | None = None
     options: StudyOptions = field(default_factory=StudyOptions)
+    sampler_options: Mapping[str, Any] = field(default_factory=FrozenDict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objectives", frozen(self.objectives))
+        object.__setattr__(self, "sampler_options", frozen(self.sampler_options))
         object.__setattr__(self, "constraints", frozen(self.constraints))
         if self.objective is not None:
             object.__setattr__(self, "objective", frozen(self.objective))

@@ -27,8 +27,8 @@ _CREATE_LOCK_KEY = 0x7073_6372_6561  # PostgreSQL advisory lock serializing stud
 def create_or_resume(conn: Connection, spec: StudySpec, *, now: datetime) -> StudySpec:
     """Insert a new study, or return the stored one when its signature matches ``spec``.
 
-    The stored spec wins (sampler, seed, options), except that ``spec.objective`` is stored
-    when the study had none.
+    The stored spec wins (sampler, seed, options with the stopping rule), except that
+    ``spec.objective`` is stored when the study had none.
 
     Raises:
         StudyExistsError: the stored study has a different space, objectives or constraints.

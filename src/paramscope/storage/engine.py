@@ -165,7 +165,7 @@ def head_revision() -> str:
 
     Example:
         >>> head_revision()
-        '0001'
+        '0002'
     """
     head = _script().get_current_head()
     if head is None:  # pragma: no cover - the package always ships revisions

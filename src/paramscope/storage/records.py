@@ -1,7 +1,9 @@
 """Records: the translation between database rows and paramscope's frozen records.
 
 Studies and trials go in as JSON text (``allow_nan=False``, so the columns stay plain JSON that
-any tool can read) and come out as ``StudySpec`` and ``Trial``.
+any tool can read) and come out as ``StudySpec`` and ``Trial``. The ``settings`` column holds how a
+study's trials are sampled and stopped: ``{"stopping": <rule table>, "sampler_options": {...}}``;
+a row without it (a study from before revision 0002) gets the defaults.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import Row
 
 from paramscope.errors import ConfigError
 from paramscope.space import Space
-from paramscope.storage.base import StudyOptions, StudySpec
+from paramscope.storage.base import DEFAULT_STOPPING, StudyOptions, StudySpec
 from paramscope.trial import Trial, TrialState
 
 
@@ -70,23 +72,47 @@ def spec_to_row(spec: StudySpec) -> dict[str, Any]:
         "sampler": spec.sampler,
         "seed": spec.seed,
         "objective": None if spec.objective is None else dumps(dict(spec.objective)),
-        **options_to_row(spec.options),
+        **options_to_row(spec.options, spec.sampler_options),
     }
 
 
-def options_to_row(options: StudyOptions) -> dict[str, Any]:
-    """The ``studies`` columns that hold a study's options."""
+def options_to_row(options: StudyOptions, sampler_options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``studies`` columns that hold a study's options and settings."""
     return {
         "budget": options.budget,
         "heartbeat_interval": options.heartbeat_interval,
         "grace": options.grace,
         "retries": options.retries,
+        "settings": settings_column(options.stopping, sampler_options),
     }
+
+
+def settings_column(stopping: Mapping[str, Any], sampler_options: Mapping[str, Any]) -> str:
+    """The ``settings`` column: the stopping rule's table and the sampler's options.
+
+    Example:
+        >>> settings_column({"rule": "asha"}, {})
+        '{"stopping": {"rule": "asha"}, "sampler_options": {}}'
+    """
+    return dumps({"stopping": dict(stopping), "sampler_options": dict(sampler_options)})
+
+
+def read_settings(text: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(stopping rule table, sampler options) of a ``settings`` column; defaults when empty.
+
+    Example:
+        >>> read_settings(None)
+        ({'rule': 'asha'}, {})
+    """
+    table = {} if text is None else dict(json.loads(text))
+    stopping = table.get("stopping") or dict(DEFAULT_STOPPING)
+    return dict(stopping), dict(table.get("sampler_options") or {})
 
 
 def spec_from_row(row: Row[Any]) -> StudySpec:
     """Rebuild the ``StudySpec`` stored in a ``studies`` row."""
     constraints = json.loads(row.constraints)
+    stopping, sampler_options = read_settings(row.settings)
     return StudySpec(
         name=row.name,
         space=Space.from_dict(json.loads(row.space)),
@@ -94,12 +120,14 @@ def spec_from_row(row: Row[Any]) -> StudySpec:
         constraints={k: (op, float(bound)) for k, (op, bound) in constraints.items()},
         sampler=row.sampler,
         seed=row.seed,
+        sampler_options=sampler_options,
         objective=None if row.objective is None else json.loads(row.objective),
         options=StudyOptions(
             budget=row.budget,
             heartbeat_interval=row.heartbeat_interval,
             grace=row.grace,
             retries=row.retries,
+            stopping=stopping,
         ),
     )
 

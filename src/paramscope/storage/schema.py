@@ -84,6 +84,7 @@ studies = Table(
     Column("retries", Integer, nullable=False),
     Column("next_number", Integer, nullable=False),
     Column("created", UTCDateTime, nullable=False),
+    Column("settings", Text, nullable=True),  # JSON: stopping rule, sampler options (rev. 0002)
     UniqueConstraint("name", name="uq_studies_name"),
 )
 

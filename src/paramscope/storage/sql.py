@@ -195,7 +195,7 @@ class SQLStorage:
         return self._read("listing studies", catalog.summaries)
 
     def set_options(self, study: str, options: StudyOptions) -> StudySpec:
-        """Store new options (budget, heartbeat interval, grace, retries); return the new spec.
+        """Store new options (budget, heartbeat, grace, retries, stopping); return the new spec.
 
         Example:
             >>> from paramscope.space import Float, Space
@@ -207,9 +207,10 @@ class SQLStorage:
 
         def work(conn: Connection) -> StudySpec:
             row = q.require_study(conn, study, where=self._parsed.display, lock=True)
-            values = options_to_row(options)
+            spec = spec_from_row(row)
+            values = options_to_row(options, spec.sampler_options)
             conn.execute(update(studies).where(studies.c.id == row.id).values(**values))
-            return replace(spec_from_row(row), options=options)
+            return replace(spec, options=options)
 
         return self._write(f"setting options of study {study!r}", work)
 

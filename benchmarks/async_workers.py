@@ -1,0 +1,255 @@
+"""Asynchronous workers: regret of 4 simulated asynchronous workers vs 1 at equal completed trials.
+
+Four workers are simulated deterministically with the ask/tell API on in-memory storage: four
+trials are kept running (asked, not told), each with a duration drawn from a seeded exponential
+distribution; the one that finishes first is told and a new one asked, so every ask after the
+first four sees exactly 3 pending trials — what real asynchronous workers see. The run asks
+exactly 20·d trials and ends by telling the last ones, so 1 and 4 workers are compared at the
+same number of completed trials (and objective calls). The same event loop with one worker is
+the plain sequential ask/tell loop. Durations depend only on the seed, not the method.
+
+Methods: paramscope (kriging believer over the pending trials), Optuna TPE with
+``constant_liar=True`` and Optuna's GPSampler (which conditions on running trials itself), all
+through ``benchmarks.bayes.make_loop``. Results stream to ``benchmarks/out/async-runs.jsonl``
+(resumable); the report writes the "Asynchronous workers" section of RESULTS.md.
+
+    .venv/bin/python -m benchmarks.async_workers run [--seeds 5] [--jobs 2] [--problems ...]
+    .venv/bin/python -m benchmarks.async_workers report
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import math
+import multiprocessing
+from typing import Any
+
+import numpy as np
+
+from benchmarks.bayes import (
+    OUT,
+    REGRET_FLOOR,
+    fingerprint_note,
+    gp_available,
+    make_loop,
+    sampler_fingerprint,
+)
+from benchmarks.results import markdown_table, median, write_section
+from paramscope.problems import optimization_problems
+
+RUNS = OUT / "async-runs.jsonl"
+METHODS = ("paramscope", "optuna-tpe", "optuna-gp")
+WORKERS = (1, 4)
+PROBLEMS = ("branin", "hartmann6", "ackley5", "rosenbrock4", "levy6", "mixed")
+TOLERANCE = 0.10  # issue 3: 4 workers' regret within 10% of one worker's
+
+
+def run_one(method: str, problem_name: str, seed: int, workers: int) -> dict[str, Any]:
+    """One simulated run with ``workers`` asynchronous workers and a budget of 20·d trials."""
+    problem = optimization_problems()[problem_name]
+    budget = 20 * problem.dim
+    noisy = problem.noisy_fn(np.random.default_rng([seed, 12345]))
+    durations = np.random.default_rng([seed, 4242]).exponential(1.0, size=budget)
+    ask, tell = make_loop(method, problem, seed)
+    running: list[tuple[float, int, Any, dict[str, Any]]] = []  # (finish time, ask index, ...)
+    asked, now, best, curve, pending_at_ask = 0, 0.0, math.inf, [], []
+    while asked < budget or running:
+        while asked < budget and len(running) < workers:
+            pending_at_ask.append(len(running))
+            handle, params = ask()
+            heapq.heappush(running, (now + durations[asked], asked, handle, params))
+            asked += 1
+        now, _, handle, params = heapq.heappop(running)
+        tell(handle, noisy(params))
+        best = min(best, problem.fn(params))
+        curve.append(best)
+    return {
+        "method": method,
+        "problem": problem_name,
+        "seed": seed,
+        "workers": workers,
+        "budget": budget,
+        "curve": curve,
+        "pending_at_ask": pending_at_ask,
+        "log10_regret": math.log10(max(problem.regret(best), REGRET_FLOOR)),
+    }
+
+
+def _job(args: tuple[str, str, int, int, str]) -> dict[str, Any]:
+    from threadpoolctl import threadpool_limits
+
+    method, problem, seed, workers, fingerprint = args
+    with threadpool_limits(1):  # one BLAS thread per process: 2 shared cores, --jobs 2
+        if method == "optuna-gp":
+            import torch
+
+            torch.set_num_threads(1)
+        row = run_one(method, problem, seed, workers)
+    return {**row, "sampler": fingerprint}
+
+
+def _load() -> list[dict[str, Any]]:
+    if not RUNS.exists():
+        return []
+    return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+
+
+def command_run(args: argparse.Namespace) -> None:
+    OUT.mkdir(exist_ok=True)
+    done = {(r["method"], r["problem"], r["seed"], r["workers"]) for r in _load()}
+    methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
+    wanted = [
+        (m, p, s, w)
+        for s in range(args.seeds)
+        for p in args.problems
+        for m in methods
+        for w in WORKERS
+    ]
+    fingerprint = sampler_fingerprint()  # loads the sampler before the workers fork
+    jobs = [(*job, fingerprint) for job in wanted if job not in done]
+    print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS}); sampler {fingerprint}")
+    with multiprocessing.get_context("fork").Pool(args.jobs) as pool, RUNS.open("a") as out:
+        for i, row in enumerate(pool.imap_unordered(_job, jobs), 1):
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            print(
+                f"[{i}/{len(jobs)}] {row['method']:<11} {row['problem']:<12} seed {row['seed']} "
+                f"{row['workers']} worker(s): log10 regret {row['log10_regret']:.2f}"
+            )
+
+
+def gap(log10_one: float, log10_four: float) -> float:
+    """Relative gap on the regret itself: 10**(m4 - m1) - 1 for median log10 regrets m1, m4.
+
+    With an odd number of seeds this is median regret(4) / median regret(1) - 1; > 0 means
+    4 workers are worse. Example: medians -2.00 and -1.96 give +9.6%.
+    """
+    return float(10 ** (log10_four - log10_one) - 1)
+
+
+def _values(rows: list[dict[str, Any]]) -> dict[tuple[str, str, int], list[float]]:
+    """(problem, method, workers) -> final log10 regrets over seeds."""
+    out: dict[tuple[str, str, int], list[float]] = {}
+    for r in sorted(rows, key=lambda r: r["seed"]):
+        out.setdefault((r["problem"], r["method"], r["workers"]), []).append(r["log10_regret"])
+    return out
+
+
+def _iqr(values: list[float]) -> str:
+    low, high = np.percentile(values, [25, 75])
+    return f"{low:.2f} … {high:.2f}"
+
+
+def _paramscope_table(values: dict[tuple[str, str, int], list[float]], problems: list[str]) -> str:
+    from scipy.stats import mannwhitneyu
+
+    rows: list[list[object]] = []
+    for p in problems:
+        one, four = values.get((p, "paramscope", 1), []), values.get((p, "paramscope", 4), [])
+        if not one or not four:
+            continue
+        m1, m4 = median(one), median(four)
+        test = mannwhitneyu(one, four, alternative="two-sided")
+        seeds = f"{len(one)}/{len(four)}"
+        gap_text = f"{gap(m1, m4):+.0%}"
+        rows.append(
+            [
+                p,
+                seeds,
+                f"{m1:.2f}",
+                f"{m4:.2f}",
+                gap_text,
+                _iqr(one),
+                _iqr(four),
+                f"{test.pvalue:.2f}",
+            ]
+        )
+    header = ["problem", "seeds 1 w/4 w", "1 worker", "4 workers", "gap", "IQR 1 w", "IQR 4 w"]
+    return markdown_table([*header, "Mann-Whitney p"], rows)
+
+
+def _peer_table(values: dict[tuple[str, str, int], list[float]], problems: list[str]) -> str:
+    peers = [m for m in METHODS[1:] if any(k[1] == m for k in values)]
+    rows: list[list[object]] = []
+    for p in problems:
+        cells: list[object] = [p]
+        for m in peers:
+            one, four = values.get((p, m, 1), []), values.get((p, m, 4), [])
+            m1 = median(one) if one else math.nan
+            m4 = median(four) if four else math.nan
+            cells += [f"{m1:.2f}", f"{m4:.2f}", f"{gap(m1, m4):+.0%} ({min(len(one), len(four))})"]
+        rows.append(cells)
+    header = ["problem"] + [f"{m} {c}" for m in peers for c in ("1 w", "4 w", "gap (seeds)")]
+    return markdown_table(header, rows)
+
+
+def _summary(values: dict[tuple[str, str, int], list[float]], problems: list[str]) -> str:
+    lines = []
+    for m in METHODS:
+        gaps = [
+            gap(median(values[(p, m, 1)]), median(values[(p, m, 4)]))
+            for p in problems
+            if (p, m, 1) in values and (p, m, 4) in values
+        ]
+        if not gaps:
+            continue
+        within = sum(g <= TOLERANCE for g in gaps)
+        ratio = 10 ** float(np.mean(np.log10(np.array(gaps) + 1)))
+        lines.append(
+            f"- {m}: 4 workers within +10% of 1 worker (or better) on {within} of {len(gaps)} "
+            f"problems; geometric mean over problems of the regret ratio 4 w / 1 w: {ratio:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def command_report(args: argparse.Namespace) -> None:
+    rows = _load()
+    values = _values(rows)
+    problems = [p for p in optimization_problems() if any(k[0] == p for k in values)]
+    body = (
+        "Final log10 regret (lower is better; floor 1e-8) after 20·d completed trials with 1 "
+        "worker (sequential ask/tell) and 4 simulated asynchronous workers: four trials are kept "
+        "running, the one with the earliest finish time (exponential durations, seeded per seed "
+        "and the same for every method) is told and a new one asked, so every ask after the first "
+        "four sees 3 pending trials. Both ask exactly 20·d trials. **gap** is on the regret "
+        "itself: 10^(median log10 regret with 4 workers − median with 1 worker) − 1, which is "
+        "median regret(4 w) / median regret(1 w) − 1 for an odd number of seeds; positive means 4 "
+        "workers are worse, and +10% is the issue's bar. IQR: interquartile range of log10 "
+        "regret over seeds; a +10% gap is 0.04 in log10. Mann-Whitney p: two-sided rank test of "
+        "1 w vs 4 w over seeds.\n\n"
+        f"paramscope:\n\n{_paramscope_table(values, problems)}\n\n"
+        "For context, the same for Optuna's TPE (`constant_liar=True`) and GPSampler (which "
+        "conditions on running trials; it counts only completed trials toward its 10 random "
+        "start-up trials):\n\n"
+        f"{_peer_table(values, problems)}\n\n{_summary(values, problems)}\n\n"
+        f"{fingerprint_note(rows)}\n"
+    )
+    if not gp_available():
+        body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
+    command = (
+        "python -m benchmarks.async_workers run --seeds 5 --jobs 2 && "
+        "python -m benchmarks.async_workers report"
+    )
+    write_section("Asynchronous workers", command, body)
+    print(body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--seeds", type=int, default=5)
+    run.add_argument("--jobs", type=int, default=2)
+    run.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    run.add_argument(
+        "--problems", nargs="+", default=list(PROBLEMS), choices=list(optimization_problems())
+    )
+    sub.add_parser("report")
+    args = parser.parse_args()
+    {"run": command_run, "report": command_report}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
