@@ -5,6 +5,7 @@ The facade: everything a user needs is importable from here; nothing else is pub
 
 from __future__ import annotations
 
+from paramscope.analysis.calibration import calibrate
 from paramscope.analysis.sensitivity import sensitivity
 from paramscope.api import OptimizeResult, maximize, minimize
 from paramscope.space import Choice, Float, Int, Space
@@ -23,6 +24,7 @@ __all__ = [
     "Trial",
     "TrialState",
     "__version__",
+    "calibrate",
     "maximize",
     "minimize",
     "sensitivity",

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from paramscope.cli.calibrate import calibrate_command
 from paramscope.cli.common import BadInputError, CommandError, Interrupted
 from paramscope.cli.demo import demo
 from paramscope.cli.inspect import best, status, trials
@@ -70,6 +71,7 @@ def cli() -> None:
 
 for _command in (demo, run, worker, status, best, trials, sensitivity_command):
     cli.add_command(_command)
+cli.add_command(calibrate_command)
 
 
 def main() -> None:
