@@ -153,3 +153,23 @@ def test_a_result_of_the_wrong_shape_or_kind_is_an_objective_error() -> None:
     with pytest.raises(ObjectiveError, match=r"simulator output 'm' is 'x'; expected numbers"):
         named.read({"m": "x", "curve": [1.0, 2.0]})
     assert named.read({"m": 3, "curve": (4, 5), "extra": 1}).tolist() == [3.0, 4.0, 5.0]
+
+
+def test_a_short_chain_is_extended_until_it_spans_twenty_autocorrelation_times() -> None:
+    from paramscope.analysis.calibration.posterior import (
+        MIN_AUTOCORR_MULTIPLE,
+        LogPosterior,
+        sample,
+        start_points,
+    )
+
+    X = np.random.default_rng(0).random((20, 2))
+    em = Emulator.fit(X, X, FMAP)
+    target = LogPosterior(em, Matcher(Observations.build([0.4, 0.6], 0.05)))
+    start = start_points(target, X, 8, np.random.default_rng(0))
+    short = sample(target, start, steps=40, seed=0)
+    longer = sample(target, start, steps=40, seed=0, max_steps=2000)
+    assert short.steps == 40 and short.U.shape == (20 * 8, 2)
+    tau = float(np.max(longer.autocorr))
+    assert longer.steps > 40
+    assert longer.steps == 2000 or longer.steps - longer.steps // 2 >= MIN_AUTOCORR_MULTIPLE * tau

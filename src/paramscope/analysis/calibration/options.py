@@ -45,7 +45,9 @@ class CalibrationOptions:
         check_runs: simulator runs at posterior draws that check and correct the emulator (the
             two-level step); None means 10% of the budget (none below 30 runs), 0 turns it off.
         walkers: emcee walkers (None: ``max(16, 6 d)``, even).
-        steps: MCMC steps per walker; the first half is burn-in.
+        steps: MCMC steps per walker; the first half is burn-in. The final chain is extended,
+            half its length at a time, until its kept half spans 20 autocorrelation times.
+        max_steps: the longest that extension goes (None: ``4 * steps``).
         reference_points: Sobol points that measure the fraction of the space ruled out.
         emulator: how outputs are emulated (GP options, principal components).
         name: name of the study that records the runs (default: ``calibrate-<time>``).
@@ -67,6 +69,7 @@ class CalibrationOptions:
     check_runs: int | None = None
     walkers: int | None = None
     steps: int = 2000
+    max_steps: int | None = None
     reference_points: int = 2**14
     emulator: EmulatorOptions = field(default_factory=EmulatorOptions)
     name: str | None = None
@@ -84,6 +87,8 @@ class CalibrationOptions:
         if self.walkers is not None:
             _int_at_least("walkers", self.walkers, 4)
         _int_at_least("steps", self.steps, 10)
+        if self.max_steps is not None:
+            _int_at_least("max_steps", self.max_steps, self.steps)
         _int_at_least("reference_points", self.reference_points, 64)
         _number_in("unidentified_ratio", self.unidentified_ratio, 0.0, 10.0)
         _number_in("correlation", self.correlation, 0.0, 1.0)

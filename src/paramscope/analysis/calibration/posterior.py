@@ -12,6 +12,7 @@ Var_observation)`` at the posterior draws.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,9 @@ from scipy.optimize import minimize
 from paramscope.analysis.calibration.emulator import Emulator, EmulatorSet
 from paramscope.analysis.calibration.history_matching import Matcher
 from paramscope.space import FloatArray
+
+MIN_AUTOCORR_MULTIPLE = 20
+"""The kept half of a chain should span at least this many autocorrelation times."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,8 +116,18 @@ def start_points(
     return out
 
 
-def sample(target: LogPosterior, start: FloatArray, *, steps: int, seed: int | None) -> Chain:
+def sample(
+    target: LogPosterior,
+    start: FloatArray,
+    *,
+    steps: int,
+    seed: int | None,
+    max_steps: int | None = None,
+) -> Chain:
     """Run emcee's affine-invariant ensemble from ``start: (walkers, d)``; keep the second half.
+
+    After ``steps`` the chain is extended, half its length at a time, until its kept half spans
+    ``MIN_AUTOCORR_MULTIPLE`` integrated autocorrelation times or it reaches ``max_steps``.
 
     Example:
         >>> from paramscope.analysis.calibration.observations import Observations
@@ -132,16 +146,24 @@ def sample(target: LogPosterior, start: FloatArray, *, steps: int, seed: int | N
     sampler = emcee.EnsembleSampler(walkers, dim, target, vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()
     sampler.run_mcmc(start, steps, progress=False)
-    burn = steps // 2
+    total, limit = steps, max(steps, max_steps or steps)
+    while True:
+        burn = total // 2
+        autocorr = np.asarray(sampler.get_autocorr_time(discard=burn, tol=0, quiet=True))
+        tau = float(np.nanmax(autocorr)) if autocorr.size else math.nan
+        if total >= limit or not math.isfinite(tau) or total - burn >= MIN_AUTOCORR_MULTIPLE * tau:
+            break
+        more = min(limit - total, max(total // 2, 1))
+        sampler.run_mcmc(None, more, progress=False)
+        total += more
     U = sampler.get_chain(discard=burn, flat=True)
     log_prob = sampler.get_log_prob(discard=burn, flat=True)
-    autocorr = np.asarray(sampler.get_autocorr_time(discard=burn, tol=0, quiet=True))
     return Chain(
         U=np.asarray(U, dtype=float),
         log_prob=np.asarray(log_prob, dtype=float),
         acceptance=float(np.mean(sampler.acceptance_fraction)),
         autocorr=autocorr,
-        steps=steps,
+        steps=total,
         walkers=walkers,
     )
 

@@ -17,16 +17,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from paramscope.analysis.calibration.identifiability import Identifiability
-from paramscope.analysis.calibration.posterior import Chain, OutputCheck
+from paramscope.analysis.calibration.posterior import MIN_AUTOCORR_MULTIPLE, Chain, OutputCheck
 from paramscope.analysis.calibration.result import Diagnostics, EmulatorCheck
 from paramscope.analysis.calibration.runs import RunRecorder
 from paramscope.space import Float, FloatArray, Space
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_MIN_AUTOCORR_MULTIPLE = 20
-"""The kept steps per walker should span at least this many autocorrelation times."""
 
 
 def decode_columns(space: Space, U: FloatArray) -> FloatArray:
@@ -75,10 +72,10 @@ def _chain_warnings(diagnostics: Diagnostics) -> list[str]:
     notes = []
     kept = diagnostics.steps - diagnostics.steps // 2
     tau = diagnostics.autocorr
-    if math.isfinite(tau) and kept < _MIN_AUTOCORR_MULTIPLE * tau:
+    if math.isfinite(tau) and kept < MIN_AUTOCORR_MULTIPLE * tau:
         notes.append(
-            f"the MCMC kept {kept} steps per walker, fewer than {_MIN_AUTOCORR_MULTIPLE} "
-            f"autocorrelation times ({tau:.0f} steps): intervals are rough; raise options.steps"
+            f"the MCMC kept {kept} steps per walker, fewer than {MIN_AUTOCORR_MULTIPLE} "
+            f"autocorrelation times ({tau:.0f} steps): intervals are rough; raise options.max_steps"
         )
     if diagnostics.acceptance < 0.05:
         notes.append(

@@ -159,7 +159,12 @@ def _wave(session: _Session, index: int, size: int) -> None:
 
 
 def _chain(
-    session: _Session, target: LogPosterior, extra: FloatArray | None = None, *, steps: int
+    session: _Session,
+    target: LogPosterior,
+    extra: FloatArray | None = None,
+    *,
+    steps: int,
+    final: bool = True,
 ) -> Chain:
     """MCMC on ``target``, started at the most probable of the NROY points (and ``extra``)."""
     options = session.options
@@ -175,7 +180,8 @@ def _chain(
         base = candidates if candidates.shape[0] else session.reference
         candidates = grow(session.matcher, target.truncation, base, 8 * walkers, session.rng)
     start = start_points(target, candidates, walkers, session.rng)
-    return sample(target, start, steps=steps, seed=session.next_seed())
+    longest = (options.max_steps or 4 * steps) if final else steps
+    return sample(target, start, steps=steps, seed=session.next_seed(), max_steps=longest)
 
 
 def _two_level(
@@ -289,7 +295,8 @@ def _calibrate(session: _Session, plan: RunPlan) -> CalibrationResult:
     # With a check to follow, the first chain only has to find the draws to run the simulator at.
     steps = session.options.steps
     with blas_threads(_BLAS_THREADS):
-        chain = _chain(session, target, steps=max(100, steps // 2) if plan.check else steps)
+        first = max(100, steps // 2) if plan.check else steps
+        chain = _chain(session, target, steps=first, final=not plan.check)
     check = None
     if plan.check:
         target, chain, check = _two_level(session, target, chain, plan.check)
