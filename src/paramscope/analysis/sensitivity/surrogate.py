@@ -130,20 +130,3 @@ def most_informative(
         CR = CR - np.outer(column, CR[best])
         CC = CC - np.outer(column, CC[best])
     return C[picks]
-
-
-def most_uncertain(
-    space: Space, model: Surrogate, count: int, *, seed: int, candidates: int = 2048
-) -> FloatArray:
-    """``count`` unit-cube points where the surrogate is least sure, drawn from the inputs'
-    distribution (so likely inputs count more), each chosen after believing the previous ones.
-    """
-    U = to_unit(space, space_filling(space, candidates, seed=seed))
-    gp, picks = model.gp, []
-    for _ in range(count):
-        _, var = gp.predict(U)
-        best = int(np.argmax(var))
-        picks.append(U[best])
-        gp = gp.condition(U[best : best + 1], gp.predict(U[best : best + 1])[0])
-        U = np.delete(U, best, axis=0)
-    return np.array(picks).reshape(len(picks), space.dim)
