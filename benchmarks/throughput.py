@@ -29,10 +29,16 @@ def cheap(params: dict[str, Any]) -> float:
 
 
 def run_paramscope(folder: Path, trials: int, workers: int, seed: int) -> float:
-    url = f"sqlite:///{folder}/paramscope.db"
+    return run_paramscope_at(f"sqlite:///{folder}/paramscope.db", trials, workers, seed)
+
+
+def run_paramscope_at(
+    url: str, trials: int, workers: int, seed: int, executor: Any = "processes"
+) -> float:
+    """Seconds for ``trials`` random-sampled trials of ``cheap`` on a new study at ``url``."""
     study = ps.Study.create("bench", SPACE, storage=url, sampler="random", seed=seed)
     start = time.perf_counter()
-    study.optimize(cheap, budget=trials, workers=workers)
+    study.optimize(cheap, budget=trials, workers=workers, executor=executor)
     elapsed = time.perf_counter() - start
     assert study.counts()[ps.TrialState.COMPLETE] == trials
     study.close()
@@ -45,7 +51,8 @@ def _optuna_objective(trial: optuna.Trial) -> float:
 
 def _optuna_worker(url: str, n_trials: int, seed: int) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
+    sqlite = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
+    storage = optuna.storages.RDBStorage(url, engine_kwargs=sqlite)
     study = optuna.load_study(
         study_name="bench", storage=storage, sampler=optuna.samplers.RandomSampler(seed=seed)
     )
@@ -53,8 +60,12 @@ def _optuna_worker(url: str, n_trials: int, seed: int) -> None:
 
 
 def run_optuna(folder: Path, trials: int, workers: int, seed: int) -> float:
+    return run_optuna_at(f"sqlite:///{folder}/optuna.db", trials, workers, seed)
+
+
+def run_optuna_at(url: str, trials: int, workers: int, seed: int) -> float:
+    """Seconds for ``trials`` random-sampled trials in ``workers`` forked Optuna processes."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = f"sqlite:///{folder}/optuna.db"
     optuna.create_study(study_name="bench", storage=url)
     share = [trials // workers + (i < trials % workers) for i in range(workers)]
     context = multiprocessing.get_context("fork")

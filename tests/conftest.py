@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,14 +55,23 @@ class PostgresServer:
         return f"postgresql://{auth}@{self.host}:{self.port}/{dbname}"
 
     def _admin(self, dbname: str) -> psycopg.Connection[tuple[object, ...]]:
-        return psycopg.connect(
-            host=self.host,
-            port=self.port,
-            user=self.user,
-            password=self.password,
-            dbname=dbname,
-            autocommit=True,
-        )
+        # A server just (re)started can refuse connections for a moment ("the database system
+        # is starting up") even after pg_ctl -w returned: wait for it rather than fail a test.
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                return psycopg.connect(
+                    host=self.host,
+                    port=self.port,
+                    user=self.user,
+                    password=self.password,
+                    dbname=dbname,
+                    autocommit=True,
+                )
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def fresh_database(self) -> str:
         """Empty the session's test database and return its URL.

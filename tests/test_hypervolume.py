@@ -188,3 +188,12 @@ def test_reference_point_rule() -> None:
 def test_shape_errors_name_the_shapes() -> None:
     with pytest.raises(ConfigError, match=r"\(3, 2\) and \(3,\)"):
         hypervolume(np.zeros((3, 2)), np.zeros(3))
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_pareto_mask_two_objectives_matches_all_pairs_on_many_rows(ties: bool) -> None:
+    rng = np.random.default_rng(3)
+    Y = rng.integers(0, 6, size=(600, 2)).astype(float) if ties else rng.random((600, 2))
+    le = np.all(Y[:, None, :] <= Y[None, :, :], axis=2)
+    lt = np.any(Y[:, None, :] < Y[None, :, :], axis=2)
+    assert pareto_mask(Y).tolist() == (~np.any(le & lt, axis=0)).tolist()

@@ -46,6 +46,8 @@ def pareto_mask(Y: FloatArray) -> NDArray[np.bool_]:
         lt = np.any(Y[:, None, :] < Y[None, :, :], axis=2)
         out: NDArray[np.bool_] = ~np.any(le & lt, axis=0)
         return out
+    if Y.shape[1] == 2:
+        return _pareto_mask_2d(Y)
     # Many rows: in lexicographic order a row's dominators all come before it, and a dominated
     # dominator's own dominator dominates it too, so comparing with the front so far suffices.
     order = np.lexsort(Y.T[::-1])
@@ -59,6 +61,15 @@ def pareto_mask(Y: FloatArray) -> NDArray[np.bool_]:
             size += 1
             keep[i] = True
     return keep
+
+
+def _pareto_mask_2d(Y: FloatArray) -> NDArray[np.bool_]:
+    """``pareto_mask`` for two objectives in ``O(n log n)``: on the distinct rows in lexicographic
+    order, a row is dominated exactly when an earlier one has a second value no larger."""
+    rows, inverse = np.unique(Y, axis=0, return_inverse=True)
+    best_before = np.concatenate([[np.inf], np.minimum.accumulate(rows[:, 1])[:-1]])
+    out: NDArray[np.bool_] = (best_before > rows[:, 1])[inverse.reshape(-1)]
+    return out
 
 
 def _front(Y: FloatArray, reference: FloatArray) -> FloatArray:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from paramscope.errors import ConfigError, TrialStateError
+from paramscope.execution.dask import DaskExecutor, is_dask_target
 from paramscope.execution.executors import make_executor
 from paramscope.execution.loop import Heartbeat, RunPlan, WorkerLoop, worker_name
 from paramscope.execution.objectives import Objective
@@ -222,7 +223,7 @@ class Study:
         *,
         workers: int = 1,
         timeout: float | None = None,
-        executor: str = "processes",
+        executor: Any = "processes",
         progress: bool = False,
         max_failures: int | None = None,
     ) -> None:
@@ -233,7 +234,9 @@ class Study:
             budget: the study-wide number of complete (or stopped) trials to reach.
             workers: worker loops to run at once.
             timeout: seconds after which no new trial starts.
-            executor: "processes" (default), "threads" or "inline".
+            executor: "processes" (default), "threads", "inline", or Dask: a
+                ``distributed.Client`` or ``"dask://host:port"`` (the sampler runs here, the
+                trials on the cluster, as many at once as it has threads, or ``workers``).
             progress: draw a progress bar.
             max_failures: failed trials in this run that end it (default: ``budget``).
         """
@@ -250,18 +253,22 @@ class Study:
             failed_before=self.storage.counts(self.name)[TrialState.FAILED],
         )
         stop = threading.Event()
-        shared = executor != "processes" or workers == 1
+        dask = is_dask_target(executor)
+        shared = dask or executor != "processes" or workers == 1
 
         def work(index: int) -> None:
             storage = self.storage if shared else open_storage(self.storage.url)
             sampler = (
                 self._sampler
-                if shared and workers == 1
+                if shared and (workers == 1 or dask)
                 else make_sampler(self.spec.sampler, self.spec.sampler_options)
             )
             loop = WorkerLoop(storage, self.spec, sampler, worker=worker_name(index))
             try:
-                loop.run(fn, plan, stop=stop)
+                if isinstance(runner, DaskExecutor):
+                    runner.drive(loop, fn, plan, stop)
+                else:
+                    loop.run(fn, plan, stop=stop)
             except BaseException:
                 stop.set()
                 raise

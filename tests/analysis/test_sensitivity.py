@@ -64,9 +64,30 @@ def test_surrogate_recovers_ishigami_on_a_small_budget() -> None:
     assert result.runs <= 120
     assert result.mode == "surrogate"
     for i, name in enumerate(ISHIGAMI.names):
-        assert result.first_order[name] == pytest.approx(ISHIGAMI_S1[i], abs=0.1)
-        assert result.total[name] == pytest.approx(ISHIGAMI_ST[i], abs=0.1)
+        assert result.first_order[name] == pytest.approx(ISHIGAMI_S1[i], abs=0.03)
+        assert result.total[name] == pytest.approx(ISHIGAMI_ST[i], abs=0.03)
+    covered = [
+        low <= truth <= high
+        for i, name in enumerate(ISHIGAMI.names)
+        for (low, high), truth in (
+            (result.interval(name, "first"), ISHIGAMI_S1[i]),
+            (result.interval(name), ISHIGAMI_ST[i]),
+        )
+    ]
+    assert sum(covered) >= 5
     assert result.rounds and result.rounds[-1][0] == result.runs
+
+
+@pytest.mark.slow
+def test_surrogate_recovers_the_g_function_on_a_small_budget() -> None:
+    space = ps.Space({f"x{i}": ps.Float(0.0, 1.0) for i in range(8)})
+    result = ps.sensitivity(g_function, space, budget=120, seed=0, **FAST)
+    first, total = g_indices()
+    assert result.runs <= 120
+    assert np.allclose(list(result.first_order.values()), first, atol=0.05)
+    assert np.allclose(list(result.total.values()), total, atol=0.05)
+    ranked = sorted(space.names, key=lambda n: -result.total[n])
+    assert ranked[:3] == ["x0", "x1", "x2"]
 
 
 def test_a_function_of_one_parameter_gets_all_the_variance() -> None:
@@ -158,6 +179,7 @@ def test_failed_runs_are_data_in_surrogate_mode() -> None:
         ({"budget": 20, "method": "fast"}, "method must be 'sobol' or 'morris'"),
         ({"budget": 20, "tolerance": -1}, "tolerance must be a number > 0"),
         ({"budget": 20, "colour": "red"}, "unknown option(s) ['colour']"),
+        ({"budget": 20, "kernel": "rbf"}, "kernel must be 'additive' or 'ard', got 'rbf'"),
         ({"budget": 0}, "budget"),
     ],
 )

@@ -14,8 +14,10 @@ import click
 
 from paramscope.cli.calibrate import calibrate_command
 from paramscope.cli.common import BadInputError, CommandError, Interrupted
+from paramscope.cli.dashboard import dashboard
 from paramscope.cli.demo import demo
 from paramscope.cli.inspect import best, status, trials
+from paramscope.cli.plot import plot_command
 from paramscope.cli.run import run, worker
 from paramscope.cli.sensitivity import sensitivity_command
 from paramscope.errors import ConfigError, ParamscopeError
@@ -71,7 +73,8 @@ def cli() -> None:
 
 for _command in (demo, run, worker, status, best, trials, sensitivity_command):
     cli.add_command(_command)
-cli.add_command(calibrate_command)
+for _command in (calibrate_command, dashboard, plot_command):
+    cli.add_command(_command)
 
 
 def main() -> None:

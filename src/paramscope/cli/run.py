@@ -184,7 +184,9 @@ def worker(study: str, storage: str | None, budget: int | None, workers: int) ->
     """Join an existing study: run its stored objective until its study-wide budget is reached.
 
     Start as many workers as you like, on this machine or others that reach the same database;
-    they share the budget and never run a trial twice.
+    they share the budget and never run a trial twice. A worker waits out a database restart
+    and keeps a result it cannot write yet in $PARAMSCOPE_SPOOL_DIR (default
+    ./.paramscope-spool) until the database is back.
     """
     budget = positive("--budget", budget)
     workers = positive("--workers", workers) or 1

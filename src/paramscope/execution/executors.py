@@ -1,7 +1,8 @@
-"""Executors: where the worker loops run (this thread, threads, or local processes).
+"""Executors: where the worker loops run (this thread, threads, local processes, or Dask).
 
 An executor only starts ``n`` copies of a worker function and waits for them; the loops share
 nothing but the storage. Processes are forked so that closures and lambdas work as objectives.
+The Dask executor (``execution/dask.py``) runs one driver loop here and the trials on a cluster.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from paramscope.errors import ConfigError
+from paramscope.execution.dask import DaskExecutor, is_dask_target
 
 WorkerFn = Callable[[int], None]
 EXECUTORS = ("processes", "threads", "inline")
@@ -85,10 +87,22 @@ class ProcessExecutor:
             raise RuntimeError(f"{len(codes)} worker process(es) exited abnormally: {codes}")
 
 
-def make_executor(name: str, workers: int) -> Executor:
-    """The executor named by ``optimize(executor=...)``; one worker always runs inline."""
+def make_executor(name: Any, workers: int) -> Executor:
+    """The executor named by ``optimize(executor=...)``; one local worker always runs inline.
+
+    ``name`` may also be a ``distributed.Client`` or ``"dask://host:port"`` (the Dask executor).
+
+    Example:
+        >>> type(make_executor("threads", 4)).__name__
+        'ThreadExecutor'
+    """
+    if is_dask_target(name):
+        return DaskExecutor.connect(name, workers=workers)
     if name not in EXECUTORS:
-        raise ConfigError(f"executor: expected one of {list(EXECUTORS)}, got {name!r}")
+        raise ConfigError(
+            f"executor: expected one of {list(EXECUTORS)}, a Dask Client or 'dask://host:port', "
+            f"got {name!r}"
+        )
     if workers == 1 or name == "inline":
         return InlineExecutor()
     return ThreadExecutor() if name == "threads" else ProcessExecutor()

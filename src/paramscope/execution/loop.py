@@ -3,6 +3,12 @@
 Every worker (an inline loop, a thread, a local process, a ``paramscope worker`` on another
 machine) runs this same loop against the shared storage, which alone decides trial numbers and
 the budget; so workers need no coordinator and any of them may die without losing the others.
+
+When the database goes away (a restart, a network cut) the loop waits for it with growing pauses
+(up to ``RunPlan.outage`` seconds), keeps any result it could not write in a local spool
+(``storage/spool.py``) and writes it first thing when the database answers again; the trials of
+spooled results keep their heartbeats, and after an outage a worker reaps nothing for one grace
+period, so no trial is taken as lost because the database was.
 """
 
 from __future__ import annotations
@@ -13,17 +19,39 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
-from paramscope.errors import ObjectiveError, TrialStateError
+from paramscope.errors import ObjectiveError, StorageError, TrialStateError
 from paramscope.execution.history import HistoryCache, ReportsSnapshot
 from paramscope.execution.live import LiveTrial, StopRule
 from paramscope.execution.objectives import Objective, call_objective
 from paramscope.execution.outcome import failed, from_exception, from_result
-from paramscope.samplers.base import Sampler
+from paramscope.samplers.base import History, Sampler
+from paramscope.samplers.random import RandomSampler
+from paramscope.samplers.sobol import SobolSampler
+from paramscope.space import Params
 from paramscope.stopping import NoStopping, Progress, StoppingRule, make_rule
-from paramscope.storage.base import AskResult, AskStatus, Direction, Outcome, Storage, StudySpec
+from paramscope.storage import SQLStorage
+from paramscope.storage.base import (
+    AskResult,
+    AskStatus,
+    Direction,
+    Outcome,
+    Storage,
+    StudySpec,
+    TrialMonitor,
+)
+from paramscope.storage.engine import is_unavailable
+from paramscope.storage.spool import ResultSpool, SpooledResult
 from paramscope.trial import Trial, TrialState
+
+T = TypeVar("T")
+
+NUMBERED_SAMPLERS = (RandomSampler, SobolSampler)
+"""Samplers whose proposal for trial n depends on the seed and n only, not on other trials."""
 
 log = logging.getLogger("paramscope")
 
@@ -40,6 +68,7 @@ class RunPlan:
         max_failures: failed trials (study-wide, counted from ``failed_before``) that end the run.
         failed_before: the study's failed-trial count when the run began.
         poll: seconds to wait when the budget is held by other workers' running trials.
+        outage: seconds a worker waits for a database that went away before it gives up.
     """
 
     budget: int | None
@@ -47,6 +76,7 @@ class RunPlan:
     max_failures: int | None = None
     failed_before: int = 0
     poll: float = 0.1
+    outage: float = 600.0
 
 
 def worker_name(index: int = 0) -> str:
@@ -60,6 +90,7 @@ class Heartbeat:
     def __init__(self, storage: Storage, study: str, interval: float) -> None:
         self._storage, self._study, self._interval = storage, study, interval
         self._numbers: set[int] = set()
+        self.failed_at = -float("inf")  # time.monotonic() of the last beat that did not pass
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="paramscope-heartbeat", daemon=True)
 
@@ -85,6 +116,7 @@ class Heartbeat:
             try:
                 self._storage.heartbeat(self._study, numbers)
             except Exception as exc:  # a missed beat is survivable; the next one may pass
+                self.failed_at = time.monotonic()
                 log.warning("heartbeat for trials %s failed: %s", numbers, exc)
 
 
@@ -120,7 +152,7 @@ def study_stop_rule(spec: StudySpec, cache: HistoryCache) -> StopRule | None:
 
 
 def evaluate(
-    fn: Objective, trial: Trial, storage: Storage, spec: StudySpec, stop_rule: StopRule | None
+    fn: Objective, trial: Trial, storage: TrialMonitor, spec: StudySpec, stop_rule: StopRule | None
 ) -> Outcome:
     """Run the objective on one trial and turn any result or exception into an ``Outcome``."""
     live = LiveTrial(storage, spec.name, trial.number, trial.params, stop_rule)
@@ -142,19 +174,36 @@ class WorkerLoop:
         self.storage, self.spec, self.sampler = storage, spec, sampler
         self.worker = worker or worker_name()
         self.cache = HistoryCache(storage, spec)
+        self.beat: Heartbeat | None = None
+        self._spool: ResultSpool | None = None
         self._last_reap = 0.0
+        self._back_at = -float("inf")  # time.monotonic() when the database last came back
         self._saw_failure = False
+        by_number = isinstance(storage, SQLStorage) and type(sampler) in NUMBERED_SAMPLERS
+        self._numbered = storage if by_number and isinstance(storage, SQLStorage) else None
+
+    def _propose(self, number: int) -> Params:
+        """The sampler's params for trial ``number`` (a number-only sampler ignores the rest)."""
+        before = (Trial(number - 1, {}, TrialState.RUNNING),) if number else ()
+        history = History(self.spec.space, before, seed=self.spec.seed)
+        return self.sampler.suggest(history, 1)[0]
 
     def ask(self, budget: int | None) -> AskResult:
         """Claim a queued trial, or propose params with the sampler and start a new trial.
 
-        Proposals are optimistic: params proposed for trial number n are only stored as trial n.
+        A sampler whose proposal depends only on the seed and the trial number (random, Sobol)
+        proposes inside the storage's locked ``ask``, once the number is known. Other proposals
+        are optimistic: params proposed for trial number n are only stored as trial n.
         When another worker took n meanwhile, the proposal is made again from a history that
         now holds that worker's pending trial, so parallel workers never propose blindly (and
         a seeded sampler's trial n is the same whichever worker runs it). Every lost race means
         another worker's trial was stored, so the study always progresses.
         """
         self._reap_if_due()
+        if self._numbered is not None:  # no proposal race at all (NUMBERED_SAMPLERS)
+            return self._numbered.ask(
+                self.spec.name, worker=self.worker, budget=budget, propose=self._propose
+            )
         attempt = 0
         while True:
             history = self.cache.refresh()
@@ -180,9 +229,58 @@ class WorkerLoop:
     def _reap_if_due(self) -> None:
         options = self.spec.options
         now = time.monotonic()
+        outage = max(
+            self._back_at,
+            self.beat.failed_at if self.beat else -float("inf"),
+            getattr(self.storage, "outage_at", -float("inf")),  # SQLStorage: any lost connection
+        )
+        if now - outage < options.grace:
+            return  # other workers' heartbeats may still be catching up after an outage
         if now - self._last_reap >= max(1.0, options.grace / 4):
             self._last_reap = now
             self.storage.reap(self.spec.name, grace=options.grace, retries=options.retries)
+
+    def survive(self, action: Callable[[], T], plan: RunPlan, stop: threading.Event) -> T:
+        """Run ``action``, waiting (growing pauses) while the database is away, up to the plan's
+        ``outage``; then the ``StorageError`` is raised (spooled results stay on disk)."""
+        started, pause = time.monotonic(), 0.5
+        while True:
+            try:
+                result = action()
+            except StorageError as exc:
+                if not is_unavailable(exc) or time.monotonic() - started >= plan.outage:
+                    raise
+                log.warning("database unavailable, retrying in %.1f s: %s", pause, exc)
+                if stop.wait(pause * random.uniform(0.8, 1.2)):
+                    raise
+                pause = min(pause * 2.0, 5.0)
+                continue
+            if pause > 0.5:
+                self._back_at = time.monotonic()
+                log.warning("database available again; continuing")
+            return result
+
+    def next_trial(self, plan: RunPlan, stop: threading.Event) -> AskResult:
+        """Write any spooled results, then ``ask``; surviving a database outage."""
+
+        def flush_and_ask() -> AskResult:
+            self.flush()
+            return self.ask(plan.budget)
+
+        return self.survive(flush_and_ask, plan, stop)
+
+    @contextmanager
+    def session(self) -> Iterator[Heartbeat]:
+        """Heartbeats for the running trials while the loop runs; the spool closed after."""
+        interval = self.spec.options.heartbeat_interval
+        with Heartbeat(self.storage, self.spec.name, interval) as beat:
+            self.beat = beat
+            try:
+                yield beat
+            finally:
+                self.beat = None
+                if self._spool is not None:
+                    self._spool.close()
 
     def run(
         self,
@@ -201,10 +299,9 @@ class WorkerLoop:
         if stop_rule is None:
             stop_rule = study_stop_rule(self.spec, self.cache)
         ran = 0
-        interval = self.spec.options.heartbeat_interval
-        with Heartbeat(self.storage, self.spec.name, interval) as beat:
-            while not stop.is_set() and not self._should_end(plan):
-                result = self.ask(plan.budget)
+        with self.session() as beat:
+            while not stop.is_set() and not self.survive(lambda: self.should_end(plan), plan, stop):
+                result = self.next_trial(plan, stop)
                 if result.status == AskStatus.DONE:
                     break
                 if result.trial is None:  # WAIT: the budget is held by running trials
@@ -212,28 +309,48 @@ class WorkerLoop:
                     continue
                 beat.watch(result.trial.number)
                 self._run_one(fn, result.trial, stop_rule)
-                beat.unwatch(result.trial.number)
                 ran += 1
+            self.survive(self.flush, plan, stop)
         return ran
 
     def _run_one(self, fn: Objective, trial: Trial, stop_rule: StopRule | None) -> None:
         try:
             outcome = evaluate(fn, trial, self.storage, self.spec, stop_rule)
         except KeyboardInterrupt:
-            self._tell(trial, failed(INTERRUPTED))
+            self.finish(trial, failed(INTERRUPTED))
             raise
-        self._tell(trial, outcome)
+        self.finish(trial, outcome)
 
-    def _tell(self, trial: Trial, outcome: Outcome) -> None:
+    def finish(self, trial: Trial, outcome: Outcome) -> None:
+        """Tell a trial's outcome; if the database is away, spool it (it stays heartbeated)."""
         try:
             self.storage.tell(self.spec.name, trial.number, outcome)
         except TrialStateError as exc:  # reaped while it ran (e.g. a long pause): keep going
             log.warning("result of trial %d dropped: %s", trial.number, exc)
-        if outcome.state == TrialState.FAILED:
-            self._saw_failure = True
-            log.info("trial %d failed: %s", trial.number, outcome.error)
+        except StorageError as exc:
+            if not is_unavailable(exc):
+                raise
+            if self._spool is None:
+                self._spool = ResultSpool(self.storage.url, self.spec.name)
+            self._spool.add(SpooledResult(self.spec.name, trial.number, outcome))
+            return
+        finally:
+            if outcome.state == TrialState.FAILED:
+                self._saw_failure = True
+                log.info("trial %d failed: %s", trial.number, outcome.error)
+        if self.beat is not None:
+            self.beat.unwatch(trial.number)
 
-    def _should_end(self, plan: RunPlan) -> bool:
+    def flush(self) -> None:
+        """Write the results spooled by this worker (and by dead workers sharing its spool)."""
+        if self._spool is None:
+            self._spool = ResultSpool(self.storage.url, self.spec.name)
+        for number in self._spool.flush(self.storage):
+            if self.beat is not None:
+                self.beat.unwatch(number)
+
+    def should_end(self, plan: RunPlan) -> bool:
+        """Whether the deadline passed or the run's failures reached the cap."""
         if plan.deadline is not None and time.time() >= plan.deadline:
             return True
         if plan.max_failures is None or not self._saw_failure:

@@ -26,7 +26,9 @@ inverse and a few ``(n, n) x (n, p)`` products.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +44,7 @@ from paramscope.models.linalg import ModelFitError, cho_inverse, cho_solve_lower
 from paramscope.space import FloatArray
 
 _LOG_2PI = math.log(2.0 * math.pi)
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -287,17 +290,37 @@ def fit_hyperparameters(
 
 def _best_run(problem: MLLProblem, starts: list[FloatArray]) -> tuple[float, FloatArray] | None:
     """Best (objective, theta) of one L-BFGS-B run per start; None if every run failed."""
+    bounds = _bounds(problem)
+    return best_of_starts(neg_log_posterior, problem, starts, bounds, problem.options.maxiter)
+
+
+def best_of_starts(
+    objective: Callable[[FloatArray, P], tuple[float, FloatArray]],
+    problem: P,
+    starts: list[FloatArray],
+    bounds: list[tuple[float, float]],
+    maxiter: int,
+) -> tuple[float, FloatArray] | None:
+    """The best ``(value, theta)`` of one L-BFGS-B run of ``objective(theta, problem)`` (value
+    and gradient) from each start; None when every run failed to factor its covariance.
+
+    Example:
+        >>> quad = lambda t, c: (float(((t - c) ** 2).sum()), 2 * (t - c))
+        >>> value, theta = best_of_starts(quad, 1.0, [np.zeros(1)], [(-5.0, 5.0)], 50)
+        >>> round(float(theta[0]), 4)
+        1.0
+    """
     best: tuple[float, FloatArray] | None = None
     for x0 in starts:
         try:
             res = minimize(
-                neg_log_posterior,
+                objective,
                 x0,
                 args=(problem,),
                 jac=True,
                 method="L-BFGS-B",
-                bounds=_bounds(problem),
-                options={"maxiter": problem.options.maxiter},
+                bounds=bounds,
+                options={"maxiter": maxiter},
             )
         except ModelFitError:
             continue  # this start wandered where the covariance will not factor

@@ -18,7 +18,12 @@ from scipy.linalg import solve_triangular
 from paramscope.models.features import FeatureMap
 from paramscope.models.fit import GPHyper, GPOptions, fit_hyperparameters, prior_mode
 from paramscope.models.kernels import matern52, matern52_grad_factor, scale_inputs, sqdist
-from paramscope.models.linalg import ModelFitError, cho_solve_lower, robust_cholesky
+from paramscope.models.linalg import (
+    ModelFitError,
+    cho_solve_lower,
+    loo_standardized,
+    robust_cholesky,
+)
 from paramscope.models.paths import PosteriorPaths, draw_paths
 from paramscope.space import FloatArray
 
@@ -164,6 +169,11 @@ class GaussianProcess:
         v = solve_triangular(s.L, Kx.T, lower=True, check_finite=False)
         var: FloatArray = np.maximum(hyper.outputscale - np.einsum("nm,nm->m", v, v), _MIN_VAR)
         return mean, var
+
+    def loo_residuals(self) -> FloatArray:
+        """Standardized leave-one-out residuals ``(n,)`` (``linalg.loo_standardized``)."""
+        s, _ = self._require()
+        return loo_standardized(s.L, s.alpha)
 
     def sample_paths(
         self, n_paths: int, *, rng: np.random.Generator, n_features: int = 2048

@@ -8,7 +8,7 @@ Reads start a plain deferred ``BEGIN``, so in WAL mode they never wait for a wri
 A forked child never reuses its parent's pooled connections (``os.register_at_fork``), and a
 transient failure (a lock held past the busy timeout, a dropped PostgreSQL connection, a
 serialization failure) is retried a few times by :func:`retrying` before it becomes a
-``StorageError``.
+``StorageError``; with a ``patience``, for as long as a restarting database may take.
 """
 
 from __future__ import annotations
@@ -122,37 +122,71 @@ def _is_transient(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError)
 
 
-def retrying(action: Callable[[], T], *, what: str, attempts: int = 5) -> T:
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether a ``StorageError`` means the database is away (worth waiting for), not refusing.
+
+    Example:
+        >>> is_unavailable(StorageError("storage: no such study"))
+        False
+    """
+    cause = exc.__cause__
+    return isinstance(exc, StorageError) and isinstance(cause, DBAPIError) and _is_transient(cause)
+
+
+def _is_disconnect(exc: DBAPIError) -> bool:
+    """A lost or refused connection (the database away), not a SQLite lock held too long."""
+    if isinstance(exc.orig, sqlite3.OperationalError):
+        return False
+    return exc.connection_invalidated or isinstance(exc, OperationalError)
+
+
+def retrying(
+    action: Callable[[], T],
+    *,
+    what: str,
+    attempts: int = 5,
+    patience: float = 0.0,
+    on_disconnect: Callable[[], None] | None = None,
+) -> T:
     """Run ``action`` (one whole transaction), retrying transient database errors with backoff.
 
     Args:
         action: opens, runs and commits one transaction; it is run again from the start on a
             transient failure, so it must not have effects outside the database.
         what: what is being done, for the error message (e.g. ``"tell trial 3"``).
-        attempts: how many times to try before giving up.
+        attempts: how many times to try at least before giving up.
+        patience: seconds to keep trying (backoff growing to 2 s) while the database is away,
+            e.g. restarting; 0 gives up after ``attempts``.
+        on_disconnect: called on every failure that means the database is away, even one
+            a later attempt overcomes (the worker loop then holds off reaping for a while).
 
     Returns:
         What ``action`` returns.
 
     Raises:
-        StorageError: a non-transient database error, or a transient one on every attempt.
+        StorageError: a non-transient database error, or a transient one past every attempt and
+            the patience (``is_unavailable`` then says so).
 
     Example:
         >>> retrying(lambda: 42, what="answer")
         42
     """
-    delay = 0.05
-    for attempt in range(1, attempts + 1):
+    delay, attempt = 0.05, 0
+    give_up = time.monotonic() + patience
+    while True:
+        attempt += 1
         try:
             return action()
         except DBAPIError as exc:
-            if not _is_transient(exc) or attempt == attempts:
+            if on_disconnect is not None and _is_disconnect(exc):
+                on_disconnect()
+            late = attempt >= attempts and time.monotonic() >= give_up
+            if not _is_transient(exc) or late:
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
                 reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
                 raise StorageError(f"storage: {what} failed{tries}: {reason}") from exc
             time.sleep(delay * (1.0 + random.random()))
-            delay = min(delay * 2.0, 1.0)
-    raise AssertionError("unreachable")  # pragma: no cover
+            delay = min(delay * 2.0, 2.0 if patience else 1.0)
 
 
 @lru_cache(maxsize=1)

@@ -4,29 +4,29 @@
 write to a study runs in one short transaction that holds the study's lock (SQLite: the
 database write lock taken by ``BEGIN IMMEDIATE``; PostgreSQL: ``SELECT ... FOR UPDATE`` on the
 study's row), so trial numbers are gap-free, a queued trial is claimed exactly once, the budget
-is never overshot and two reapers never re-queue the same dead trial twice. No lock is ever held
-while user code runs.
+is never overshot and two reapers never re-queue the same dead trial twice. Ending a trial
+(``tell``, ``report``) locks only that trial's row, so results never queue behind claims. No lock
+is ever held while user code runs.
 """
 
 from __future__ import annotations
 
-import json
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, update
 
 from paramscope.errors import ConfigError, StorageError
 from paramscope.space import Params
-from paramscope.storage import catalog
+from paramscope.storage import catalog, claims
 from paramscope.storage import queries as q
 from paramscope.storage.base import (
     AskResult,
-    AskStatus,
     Outcome,
     StudyOptions,
     StudySpec,
@@ -45,6 +45,10 @@ from paramscope.trial import Trial, TrialState
 T = TypeVar("T")
 
 
+PATIENCE_S = 30.0
+"""Default seconds a storage operation waits for a database that went away (see SQLStorage)."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -59,6 +63,8 @@ class SQLStorage:
 
     Args:
         url: ``sqlite:///path.db``, ``sqlite://`` or ``postgresql://user:password@host/db``.
+        patience: seconds an operation keeps retrying (with backoff) while the database is
+            away, e.g. restarting, before it raises ``StorageError``; opening never waits.
 
     Raises:
         StorageURLError: the URL is malformed or unsupported (nothing is created).
@@ -75,9 +81,11 @@ class SQLStorage:
 
     url: str
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, patience: float = PATIENCE_S) -> None:
         self._parsed = parse_url(url)
         self.url = url
+        self.patience = patience
+        self.outage_at = -float("inf")  # time.monotonic() the database was last found away
         self._engine = make_engine(self._parsed)
         self._reader = self._engine.execution_options(**{READ_OPTION: True})
         self._light_writer = self._engine.execution_options(**{LIGHT_OPTION: True})
@@ -99,7 +107,7 @@ class SQLStorage:
                 f"storage: the in-memory database {self.url!r} lives in one process and cannot "
                 "be sent to another; use a file such as 'sqlite:///paramscope.db'"
             )
-        return (SQLStorage, (self._parsed.portable,))
+        return (SQLStorage, (self._parsed.portable,), {"patience": self.patience})
 
     def __enter__(self) -> SQLStorage:
         return self
@@ -117,22 +125,31 @@ class SQLStorage:
 
     # -- transactions ------------------------------------------------------------------------
 
-    def _write(self, what: str, work: Callable[[Connection], T], *, light: bool = False) -> T:
-        """One write transaction; ``light`` skips the fsync (claims, heartbeats, reports)."""
+    def _write(
+        self, what: str, work: Callable[[Connection], T], *, light: bool = False, wait: bool = True
+    ) -> T:
+        """One write transaction; ``light`` skips the fsync (claims, heartbeats, reports).
+
+        ``wait``: retry for ``patience`` seconds while the database is away (else a few times).
+        """
         engine = self._light_writer if light else self._engine
 
         def attempt() -> T:
             with self._lock, engine.begin() as conn:
                 return work(conn)
 
-        return retrying(attempt, what=what)
+        patience = self.patience if wait else 0.0
+        return retrying(attempt, what=what, patience=patience, on_disconnect=self._away)
 
     def _read(self, what: str, work: Callable[[Connection], T]) -> T:
         def attempt() -> T:
             with self._lock, self._reader.connect() as conn, conn.begin():
                 return work(conn)
 
-        return retrying(attempt, what=what)
+        return retrying(attempt, what=what, patience=self.patience, on_disconnect=self._away)
+
+    def _away(self) -> None:
+        self.outage_at = time.monotonic()
 
     def _study(self, conn: Connection, name: str, *, lock: bool = False) -> int:
         row = q.require_study(conn, name, where=self._parsed.display, lock=lock)
@@ -254,6 +271,7 @@ class SQLStorage:
         budget: int | None,
         params: Params | None = None,
         expected_number: int | None = None,
+        propose: Callable[[int], Params] | None = None,
     ) -> AskResult:
         """Claim the next trial to run, in one locked transaction.
 
@@ -262,6 +280,7 @@ class SQLStorage:
         is claimed; else NEED_PARAMS unless ``params`` is given, in which case a new running
         trial with those params is created; CONFLICT instead if ``expected_number`` (the number
         the params were proposed for) was taken meanwhile, so the caller proposes again.
+        ``propose(number)``, if given, makes the params of a new trial once its number is known.
 
         Example:
             >>> from paramscope.space import Float, Space
@@ -276,37 +295,24 @@ class SQLStorage:
         """
 
         def work(conn: Connection) -> AskResult:
-            study_id = self._study(conn, study, lock=True)
-            counts = q.state_counts(conn, study_id)
-            finished = counts[TrialState.COMPLETE] + counts[TrialState.STOPPED]
-            if budget is not None and finished >= budget:
-                return AskResult(AskStatus.DONE)
-            if budget is not None and finished + counts[TrialState.RUNNING] >= budget:
-                return AskResult(AskStatus.WAIT)
-            now = _now()
-            if counts[TrialState.QUEUED]:
-                number = conn.scalar(
-                    select(func.min(trials.c.number)).where(
-                        trials.c.study_id == study_id, trials.c.state == TrialState.QUEUED
-                    )
-                )
-                conn.execute(
-                    update(trials)
-                    .where(trials.c.study_id == study_id, trials.c.number == number)
-                    .values(state=TrialState.RUNNING, started=now, heartbeat=now, worker=worker)
-                )
-                return AskResult(AskStatus.CLAIMED, q.load_trial(conn, study_id, int(number)))
-            if params is None:
-                return AskResult(AskStatus.NEED_PARAMS)
-            if expected_number is not None and q.next_number(conn, study_id) != expected_number:
-                return AskResult(AskStatus.CONFLICT)
-            trial = q.insert_trial(conn, study_id, params, running=(worker, now))
-            return AskResult(AskStatus.CLAIMED, trial)
+            return claims.claim(
+                conn,
+                q.require_study(conn, study, where=self._parsed.display, lock=True),
+                worker=worker,
+                budget=budget,
+                params=params,
+                expected_number=expected_number,
+                now=_now(),
+                propose=propose,
+            )
 
         return self._write(f"asking for a trial of study {study!r}", work, light=True)
 
     def tell(self, study: str, number: int, outcome: Outcome) -> Trial:
         """Record the end of a running trial; the write is committed when this returns.
+
+        Telling a trial the outcome it already has returns it unchanged, so a retried or
+        re-played (spooled) result is never an error.
 
         Raises:
             ConfigError: the outcome is not final, or its values are not finite numbers.
@@ -329,10 +335,9 @@ class SQLStorage:
             raise ConfigError(f"tell: a complete trial needs its values, got none for {number}")
 
         def work(conn: Connection) -> Trial:
-            study_id = self._study(conn, study, lock=True)
-            q.running_trial(conn, study, study_id, number, doing="tell")
-            q.finish_trial(conn, study_id, number, replace(outcome, values=values), now=_now())
-            return q.load_trial(conn, study_id, number)
+            study_id = self._study(conn, study)  # claims.finish locks the trial's row
+            ended = replace(outcome, values=values)
+            return claims.finish(conn, study, study_id, number, ended, now=_now())
 
         return self._write(f"telling trial {number} of study {study!r}", work)
 
@@ -362,7 +367,7 @@ class SQLStorage:
                     .values(heartbeat=_now())
                 )
 
-        self._write(f"heartbeat of study {study!r}", work, light=True)
+        self._write(f"heartbeat of study {study!r}", work, light=True, wait=False)
 
     def report(self, study: str, number: int, step: int, value: float) -> None:
         """Store an intermediate value of a running trial (replacing one at the same step).
@@ -415,17 +420,7 @@ class SQLStorage:
 
         def work(conn: Connection) -> list[Trial]:
             study_id = self._study(conn, study, lock=True)
-            now = _now()
-            cutoff = now - timedelta(seconds=grace)
-            reaped = []
-            for number, worker, params in q.stale_running(conn, study_id, before=cutoff):
-                error = f"{q.REAPED}: no heartbeat for {grace:g} s (worker {worker})"
-                if not q.fail_stale(conn, study_id, number, before=cutoff, error=error, now=now):
-                    continue  # its heartbeat arrived in the meantime
-                if retries > 0 and q.retry_depth(conn, study_id, number) < retries:
-                    q.insert_trial(conn, study_id, json.loads(params), retry_of=number)
-                reaped.append(q.load_trial(conn, study_id, number))
-            return reaped
+            return claims.reap_stale(conn, study_id, grace=grace, retries=retries, now=_now())
 
         if not self._read(f"looking for lost trials of study {study!r}", look):
             return []

@@ -141,7 +141,13 @@ def _surrogate(
                     f"the surrogate needs {minimum} (see the failed trials' errors)"
                 )
             model = fit_surrogate(
-                space, X, y, seed=seed, warm=warm, deterministic=opts.deterministic
+                space,
+                X,
+                y,
+                seed=seed,
+                warm=warm,
+                deterministic=opts.deterministic,
+                kernel=opts.kernel,
             )
             warm = model.hyper
             estimate = surrogate_indices(space, model, how, effort=_ROUND_EFFORT, rng=rng)
@@ -229,7 +235,9 @@ def _from_study(study: Study, opts: SensitivityOptions, seed: int | None) -> Sob
     X = np.array([r[0] for r in rows])
     y = np.array([r[1] for r in rows], dtype=float)
     with blas_threads(1):
-        model = fit_surrogate(space, X, y, seed=seed, deterministic=opts.deterministic)
+        model = fit_surrogate(
+            space, X, y, seed=seed, deterministic=opts.deterministic, kernel=opts.kernel
+        )
         how = Summary(tuple(space.names), opts.second_order, opts.level, len(rows), "study")
         effort = Effort(n_base=opts.n_base, n_paths=opts.n_paths)
         return surrogate_indices(space, model, how, effort=effort, rng=np.random.default_rng(seed))

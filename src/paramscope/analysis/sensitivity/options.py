@@ -9,6 +9,7 @@ from paramscope.errors import ConfigError
 
 Method = Literal["sobol", "morris"]
 Mode = Literal["surrogate", "direct"]
+Kernel = Literal["additive", "ard"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class SensitivityOptions:
         initial: runs of the space-filling start of the adaptive design (default: chosen by d).
         batch: runs added per adaptive round (default: chosen by d and the budget).
         deterministic: the function returns the same output for the same inputs.
+        kernel: the surrogate's kernel: ``additive`` (one term per parameter plus a joint term;
+            it does not invent interactions) or ``ard`` (one Matérn ARD product, emukit-style).
         n_paths, n_base: posterior paths and Saltelli base samples of the final estimate.
         levels: Morris grid levels.
 
@@ -48,6 +51,7 @@ class SensitivityOptions:
     initial: int | None = None
     batch: int | None = None
     deterministic: bool = False
+    kernel: Kernel = "additive"
     n_paths: int = 256
     n_base: int = 4096
     levels: int = 4
@@ -69,6 +73,10 @@ class SensitivityOptions:
         if not (isinstance(self.tolerance, int | float) and self.tolerance > 0):
             raise ConfigError(
                 f"sensitivity: tolerance must be a number > 0, got {self.tolerance!r}"
+            )
+        if self.kernel not in ("additive", "ard"):
+            raise ConfigError(
+                f"sensitivity: kernel must be 'additive' or 'ard', got {self.kernel!r}"
             )
         if not (isinstance(self.level, float) and 0.0 < self.level < 1.0):
             raise ConfigError(f"sensitivity: level must be in (0, 1), got {self.level!r}")

@@ -27,10 +27,14 @@ class Summary:
     mode: Mode
 
 
-def _output(A: FloatArray, B: FloatArray, rows: np.ndarray, level: float) -> OutputSummary:
+def _output(A: FloatArray, B: FloatArray, rows: np.ndarray | None, level: float) -> OutputSummary:
     """Mean, std and quantiles of the output over the i.i.d. ``A`` and ``B`` rows of each draw."""
     both = np.vstack([A, B])
-    resampled = np.vstack([np.take_along_axis(A, rows, 0), np.take_along_axis(B, rows, 0)])
+    resampled = (
+        both
+        if rows is None
+        else np.vstack([np.take_along_axis(A, rows, 0), np.take_along_axis(B, rows, 0)])
+    )
 
     def estimate(fn_point: FloatArray, fn_spread: FloatArray) -> Estimate:
         return Estimate.from_draws(fn_point, fn_spread, level=level)
@@ -67,7 +71,10 @@ def summarize(
     draws = sobol_draws(Y if point is None else point, d, second_order=how.second_order)
     wide = Y if Y.shape[1] > 1 else np.repeat(Y, _BOOTSTRAP, axis=1)
     A, B, _, _ = split(wide, d, second_order=how.second_order)
-    rows = bootstrap_rows(A.shape[0], wide.shape[1], rng)
+    # Direct evaluations: bootstrap the base samples. Surrogate paths: the spread over paths on
+    # the whole design, because a bootstrap treats the scrambled Sobol' design as i.i.d. and
+    # overstates its error several times over (point estimates on it are within 0.005 on Ishigami).
+    rows = bootstrap_rows(A.shape[0], wide.shape[1], rng) if Y.shape[1] == 1 else None
     spread = sobol_draws(wide, d, second_order=how.second_order, rows=rows)
 
     def table(p: FloatArray, s: FloatArray) -> dict[str, Estimate]:
