@@ -65,9 +65,20 @@ def test_a_given_token_is_used_and_not_printed_as_generated(
     assert served[1].policy.allow_writes and "writes allowed" in result.output
 
 
+def test_allow_host_adds_a_proxy_name_to_the_accepted_hosts(
+    invoke: Any, served: list[Any], existing: str
+) -> None:
+    result = invoke("dashboard", "--storage", existing, "--allow-host", "Runs.Example.org")
+    assert result.exit_code == 0, result.output
+    allowed = served[0].policy.allowed_hosts()
+    assert "runs.example.org" in allowed and "127.0.0.1" in allowed
+    assert "evil.example.com" not in allowed
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
+        (["--allow-host", "http://x.org/"], "--allow-host: expected a host name"),
         (["--storage", "mysql://u@h/db"], "storage: expected 'sqlite:///path.db'"),
         (["--storage", "sqlite://"], "--storage: expected a database file or server"),
         (["--token", "short"], "--token: expected at least 16 characters"),

@@ -44,14 +44,27 @@ def _link(host: str, port: int, token: str | None) -> str:
     is_flag=True,
     help="Enable enqueueing trials and failing running ones (needs the token, same origin).",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another Host header name to accept, e.g. a reverse proxy's (repeatable).",
+)
 def dashboard(
-    storage: str | None, host: str, port: int, token: str | None, allow_writes: bool
+    storage: str | None,
+    host: str,
+    port: int,
+    token: str | None,
+    allow_writes: bool,
+    allow_hosts: tuple[str, ...],
 ) -> None:
     """Serve the studies of a database as live web pages (Ctrl-C stops).
 
     \b
     paramscope dashboard --storage sqlite:///runs.db          # http://127.0.0.1:8080/
     paramscope dashboard --host 0.0.0.0 --port 8080           # prints a token
+    paramscope dashboard --allow-host runs.example.org        # behind a reverse proxy
     """
     url = resolve_url(storage)
     parsed = parse_url(url)
@@ -65,10 +78,17 @@ def dashboard(
             f"--storage: {describe_url(url)} does not exist yet; run a study first "
             "(e.g. paramscope demo)"
         )
+    for name in allow_hosts:
+        if not name or any(c in name for c in "/ @?#"):
+            raise BadInputError(
+                f"--allow-host: expected a host name like runs.example.org, got {name!r}"
+            )
     generated = token is None and (allow_writes or not is_loopback(host))
     if generated:
         token = new_token()
-    policy = SecurityPolicy(host=host, token=token, allow_writes=allow_writes)
+    policy = SecurityPolicy(
+        host=host, token=token, allow_writes=allow_writes, extra_hosts=frozenset(allow_hosts)
+    )
     mode = "writes allowed (token and same origin required)" if allow_writes else "read-only"
     click.echo(f"paramscope dashboard: {_link(host, port, token)}  ({mode})")
     if generated:
