@@ -36,7 +36,7 @@ from benchmarks.bayes import (
     make_loop,
     sampler_fingerprint,
 )
-from benchmarks.results import markdown_table, median, write_section
+from benchmarks.results import load_runs, markdown_table, median, write_section
 from paramscope.problems import optimization_problems
 
 RUNS = OUT / "async-runs.jsonl"
@@ -90,15 +90,9 @@ def _job(args: tuple[str, str, int, int, str]) -> dict[str, Any]:
     return {**row, "sampler": fingerprint}
 
 
-def _load() -> list[dict[str, Any]]:
-    if not RUNS.exists():
-        return []
-    return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
-
-
 def command_run(args: argparse.Namespace) -> None:
     OUT.mkdir(exist_ok=True)
-    done = {(r["method"], r["problem"], r["seed"], r["workers"]) for r in _load()}
+    done = {(r["method"], r["problem"], r["seed"], r["workers"]) for r in load_runs(RUNS)}
     methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
     wanted = [
         (m, p, s, w)
@@ -205,7 +199,7 @@ def _summary(values: dict[tuple[str, str, int], list[float]], problems: list[str
 
 
 def command_report(args: argparse.Namespace) -> None:
-    rows = _load()
+    rows = load_runs(RUNS)
     values = _values(rows)
     problems = [p for p in optimization_problems() if any(k[0] == p for k in values)]
     body = (

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 import paramscope as ps
-from benchmarks.results import markdown_table, median, write_section
+from benchmarks.results import load_runs, markdown_table, median, write_section
 from paramscope.problems import Problem, optimization_problems
 
 OUT = Path(__file__).with_name("out")
@@ -160,23 +160,21 @@ def gp_available() -> bool:
 
 
 def _done(path: Path) -> set[tuple[str, str, int]]:
-    if not path.exists():
-        return set()
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {(r["method"], r["problem"], r["seed"]) for r in rows}
+    return {(r["method"], r["problem"], r["seed"]) for r in load_runs(path)}
 
 
 def command_run(args: argparse.Namespace) -> None:
     OUT.mkdir(exist_ok=True)
     methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
+    done = _done(RUNS)
     jobs = [
         (m, p, s)
         for s in range(args.seeds)
         for p in args.problems
         for m in methods
-        if (m, p, s) not in _done(RUNS)
+        if (m, p, s) not in done
     ]
-    print(f"{len(jobs)} runs to do ({len(_done(RUNS))} already in {RUNS})")
+    print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS})")
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool, RUNS.open("a") as out:
         for i, row in enumerate(pool.imap_unordered(_job, jobs), 1):
             out.write(json.dumps(row) + "\n")
@@ -185,12 +183,6 @@ def command_run(args: argparse.Namespace) -> None:
                 f"[{i}/{len(jobs)}] {row['method']:<11} {row['problem']:<17} seed {row['seed']}: "
                 f"log10 regret {row['log10_regret']:.2f}, ask {sum(row['ask_seconds']):.1f} s"
             )
-
-
-def _load(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _regret_table(rows: list[dict[str, Any]]) -> tuple[str, dict[str, float]]:
@@ -251,7 +243,7 @@ def paramscope_wins(
 
 
 def command_report(args: argparse.Namespace) -> None:
-    rows = _load(RUNS)
+    rows = load_runs(RUNS)
     table, wins = _regret_table(rows)
     win_text = "; ".join(f"than {peer}'s on {share:.0%}" for peer, share in wins.items())
     body = (

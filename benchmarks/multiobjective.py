@@ -26,7 +26,7 @@ import numpy as np
 
 import paramscope as ps
 from benchmarks.bayes import optuna_distributions
-from benchmarks.results import markdown_table, median, write_section
+from benchmarks.results import load_runs, markdown_table, median, write_section
 from paramscope.hypervolume import hypervolume
 from paramscope.problems import MultiObjectiveProblem, multi_objective_problems
 
@@ -111,15 +111,9 @@ def run_one(method: str, problem_name: str, seed: int) -> dict[str, Any]:
     }
 
 
-def _load(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def command_run(args: argparse.Namespace) -> None:
     OUT.mkdir(exist_ok=True)
-    done = {(r["method"], r["problem"], r["seed"]) for r in _load(RUNS)}
+    done = {(r["method"], r["problem"], r["seed"]) for r in load_runs(RUNS)}
     jobs = [
         (m, p, s)
         for s in range(args.seeds)
@@ -209,7 +203,7 @@ def _ask_seconds(rows: list[dict[str, Any]]) -> str:
 
 
 def command_report(args: argparse.Namespace) -> None:
-    rows = _load(RUNS)
+    rows = load_runs(RUNS)
     table, verdicts = _table(rows)
     body = (
         f"Median hypervolume after {BUDGET} trials against each problem's fixed reference point; "

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADER = (
     "# Benchmark results\n\nEach section is written by the script it names; rerun it to refresh.\n"
 )
+
+
+def load_runs(path: Path) -> list[dict[str, Any]]:
+    """The rows of a resumable benchmark's JSON-lines file (none if it does not exist yet)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -87,7 +87,7 @@ def run_mean_only(args: tuple[str, int]) -> dict[str, Any]:
     y = np.array([problem["fn"](space.decode(u)) for u in units])
     model = fit_surrogate(space, units, y, seed=seed, kernel="ard")  # emukit-style ARD GP
     design = to_unit(space, saltelli(space, 4096, second_order=False, seed=seed))
-    mean = model.transform.inverse(model.gp.predict(design)[0])[:, None]
+    mean = model.transform.inverse(model.gp.predict_mean(design))[:, None]
     how = Summary(tuple(space.names), False, 0.95, budget, "surrogate")
     error, coverage = _score(summarize(mean, how, rng=np.random.default_rng(seed)), problem)
     return {"problem": name, "seed": seed, "runs": budget, "error": error, "cover": coverage}

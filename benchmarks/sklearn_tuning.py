@@ -37,7 +37,7 @@ from benchmarks.bayes import (
     ranked_table,
     sampler_fingerprint,
 )
-from benchmarks.results import median, write_section
+from benchmarks.results import load_runs, median, write_section
 from paramscope.problems import Problem
 
 RUNS = OUT / "sklearn-runs.jsonl"
@@ -194,15 +194,9 @@ def _job(args: tuple[str, str, int, str]) -> dict[str, Any]:
     return {**run_one(method, task, seed), "sampler": fingerprint}
 
 
-def _load() -> list[dict[str, Any]]:
-    if not RUNS.exists():
-        return []
-    return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
-
-
 def command_run(args: argparse.Namespace) -> None:
     OUT.mkdir(exist_ok=True)
-    done = {(r["method"], r["task"], r["seed"]) for r in _load()}
+    done = {(r["method"], r["task"], r["seed"]) for r in load_runs(RUNS)}
     methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
     wanted = [(DEFAULTS, t, 0) for t in args.tasks]
     wanted += [(m, t, s) for s in range(args.seeds) for t in args.tasks for m in methods]
@@ -236,7 +230,7 @@ def _describe(task: Task, default_error: float) -> str:
 
 
 def command_report(args: argparse.Namespace) -> None:
-    rows = _load()
+    rows = load_runs(RUNS)
     names = [t for t in tasks() if any(r["task"] == t for r in rows)]
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
     medians: dict[tuple[str, str], float] = {}

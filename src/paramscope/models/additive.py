@@ -194,6 +194,18 @@ class AdditiveGP:
         data, hyper = self._require()
         return covariance(pairwise_sqdists(F, data.F, self.fmap.groups), hyper)
 
+    def predict_mean(self, X: FloatArray) -> FloatArray:
+        """Latent posterior mean ``(m,)`` alone (no variance solve: cheap on big designs)."""
+        data, _ = self._require()
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        out: FloatArray = np.concatenate(
+            [
+                self.cross(self.fmap.transform(X[start : start + _CHUNK])) @ data.alpha
+                for start in range(0, X.shape[0], _CHUNK)
+            ]
+        )
+        return out
+
     def predict(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Latent posterior mean ``(m,)`` and variance ``(m,)`` at unit-cube points ``X``."""
         data, hyper = self._require()

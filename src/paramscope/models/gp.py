@@ -151,6 +151,12 @@ class GaussianProcess:
             raise ModelFitError("the GP has no data yet: call fit or condition first")
         return self._state, self.hyper
 
+    def predict_mean(self, X: FloatArray) -> FloatArray:
+        """Posterior mean ``(m,)`` alone (no variance solve: cheap on big designs)."""
+        s, hyper = self._require()
+        out: FloatArray = matern52(sqdist(self._inputs(X, hyper), s.Z), hyper.outputscale) @ s.alpha
+        return out
+
     def predict(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Posterior mean ``(m,)`` and latent (noise-free) variance ``(m,)`` at ``X: (m, d)``.
 

@@ -108,7 +108,7 @@ def surrogate_indices(
     ]
     paths = model.gp.sample_paths(effort.n_paths, rng=rng)
     Y = model.transform.inverse(paths(designs[0]))
-    means = [model.transform.inverse(model.gp.predict(U)[0])[:, None] for U in designs]
+    means = [model.transform.inverse(model.gp.predict_mean(U))[:, None] for U in designs]
     on_paths_design = summarize(Y, how, rng=rng, point=means[0])
     replicates = [sobol_draws(m, space.dim, second_order=how.second_order) for m in means]
     return _recentre(on_paths_design, replicates)
