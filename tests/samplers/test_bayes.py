@@ -274,6 +274,31 @@ def test_noisy_objective_uses_the_plugin_incumbent_and_stays_good(
     assert len(calls) >= 10  # the fitted noise is large: EI is taken against the best mean
 
 
+def test_noisy_objective_searches_around_the_best_mean_not_a_lucky_draw(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Twenty noisy draws near x = 0.7 (the true minimum) and one lucky low draw at x = 0.1.
+    rng = np.random.default_rng(3)
+    xs = [*np.linspace(0.6, 0.8, 20), 0.1]
+    ys = [(x - 0.7) ** 2 + rng.normal(0, 0.1) for x in xs[:-1]] + [-0.5]
+    ys += [0.36 + rng.normal(0, 0.1) for _ in range(4)]  # the region around 0.1 is poor
+    xs += [0.08, 0.09, 0.11, 0.12]
+    space = Space({"x": Float(0.0, 1.0)})
+    trials = tuple(
+        complete(i, {"x": float(x)}, {"value": y})
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True))
+    )
+    anchors: list[np.ndarray] = []
+
+    def spy(*args: Any, **kwargs: Any) -> np.ndarray:
+        anchors.append(kwargs["anchors"])
+        return np.array([0.5])
+
+    monkeypatch.setattr(bayes, "optimize_acquisition", spy)
+    BayesSampler().suggest(History(space, trials, seed=0))
+    assert abs(float(anchors[0][0, 0]) - 0.7) < 0.1  # ranked by the posterior mean
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

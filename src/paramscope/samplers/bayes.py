@@ -357,9 +357,12 @@ class BayesSampler:
         assert gp.hyper is not None
         incumbent = float(z[feasible].min())
         noisy = gp.hyper.noise > self.options.noisy_threshold * gp.hyper.outputscale
+        ranked = z
         if noisy and not self._gp_options.deterministic:
-            incumbent = plugin_incumbent(gp.predict(data.X[feasible])[0])
-        order = np.argsort(np.where(feasible, z, np.inf), kind="stable")[:_N_ANCHORS]
+            # A noisy best observation is partly luck: rank and improve on the posterior mean.
+            ranked = gp.predict_mean(data.X)
+            incumbent = plugin_incumbent(ranked[feasible])
+        order = np.argsort(np.where(feasible, ranked, np.inf), kind="stable")[:_N_ANCHORS]
         anchors = data.X[order[feasible[order]]]
         return _Models(gp, incumbent, tuple(constraints), tuple(gps), anchors)
 
