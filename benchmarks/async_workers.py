@@ -13,7 +13,7 @@ Methods: paramscope (kriging believer over the pending trials), Optuna TPE with
 through ``benchmarks.bayes.make_loop``. Results stream to ``benchmarks/out/async-runs.jsonl``
 (resumable); the report writes the "Asynchronous workers" section of RESULTS.md.
 
-    .venv/bin/python -m benchmarks.async_workers run [--seeds 5] [--jobs 2] [--problems ...]
+    .venv/bin/python -m benchmarks.async_workers run [--seeds 10] [--jobs 2] [--problems ...]
     .venv/bin/python -m benchmarks.async_workers report
 """
 
@@ -223,7 +223,7 @@ def command_report(args: argparse.Namespace) -> None:
     if not gp_available():
         body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
     command = (
-        "python -m benchmarks.async_workers run --seeds 5 --jobs 2 && "
+        "python -m benchmarks.async_workers run --seeds 10 --jobs 2 && "
         "python -m benchmarks.async_workers report"
     )
     write_section("Asynchronous workers", command, body)

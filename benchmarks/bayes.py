@@ -5,7 +5,8 @@ same seeds, driven by the same ask/tell loop on in-memory storage, so the only d
 sampler. Results stream to a JSON-lines file (one line per method × problem × seed), so an
 interrupted run resumes where it stopped; the report step writes the tables to RESULTS.md.
 
-    .venv/bin/python -m benchmarks.bayes run [--seeds 5] [--jobs 2] [--methods ...] [--problems ...]
+    .venv/bin/python -m benchmarks.bayes run [--seeds 10] [--jobs 2] [--methods ...]
+        [--problems ...]
 
 Sampler overhead per trial is measured by ``python -m benchmarks.bayes_overhead --run 500``.
     .venv/bin/python -m benchmarks.bayes report
@@ -254,7 +255,7 @@ def command_report(args: argparse.Namespace) -> None:
     if not gp_available():
         body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
     command = (
-        "python -m benchmarks.bayes run --seeds 5 --jobs 2 && python -m benchmarks.bayes report"
+        "python -m benchmarks.bayes run --seeds 10 --jobs 2 && python -m benchmarks.bayes report"
     )
     write_section("Bayesian optimization", command, body)
     print(body)

@@ -243,9 +243,10 @@ def test_ctrl_c_marks_the_running_trial_and_resume_finishes(tmp_path: Path) -> N
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
-    deadline = time.time() + 30
+    deadline = time.time() + 120  # a loaded CI machine takes seconds just to import
     while not marker.exists() and time.time() < deadline:
         time.sleep(0.05)
+    assert marker.exists(), "the study never reached its fourth trial"
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) != 0
     study = ps.Study.load("s", storage=url)
