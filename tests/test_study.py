@@ -242,7 +242,13 @@ def test_ctrl_c_marks_the_running_trial_and_resume_finishes(tmp_path: Path) -> N
         study.optimize(fn, budget=6)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
+    # An ignored SIGINT is inherited across exec (and other tests' clusters may leave it ignored):
+    # restore the default so the child's Python installs its KeyboardInterrupt handler.
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 120  # a loaded CI machine takes seconds just to import
     while not marker.exists() and time.time() < deadline:
         time.sleep(0.05)
