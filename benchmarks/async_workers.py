@@ -36,7 +36,14 @@ from benchmarks.bayes import (
     make_loop,
     sampler_fingerprint,
 )
-from benchmarks.results import load_runs, markdown_table, median, write_section
+from benchmarks.results import (
+    archive_peer_runs,
+    load_runs,
+    markdown_table,
+    median,
+    restore_peer_runs,
+    write_section,
+)
 from paramscope.problems import optimization_problems
 
 RUNS = OUT / "async-runs.jsonl"
@@ -91,6 +98,7 @@ def _job(args: tuple[str, str, int, int, str]) -> dict[str, Any]:
 
 
 def command_run(args: argparse.Namespace) -> None:
+    restore_peer_runs(RUNS)
     OUT.mkdir(exist_ok=True)
     done = {(r["method"], r["problem"], r["seed"], r["workers"]) for r in load_runs(RUNS)}
     methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
@@ -199,6 +207,8 @@ def _summary(values: dict[tuple[str, str, int], list[float]], problems: list[str
 
 
 def command_report(args: argparse.Namespace) -> None:
+    restore_peer_runs(RUNS)
+    archive_peer_runs(RUNS)
     rows = load_runs(RUNS)
     values = _values(rows)
     problems = [p for p in optimization_problems() if any(k[0] == p for k in values)]

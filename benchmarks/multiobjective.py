@@ -26,7 +26,14 @@ import numpy as np
 
 import paramscope as ps
 from benchmarks.bayes import optuna_distributions
-from benchmarks.results import load_runs, markdown_table, median, write_section
+from benchmarks.results import (
+    archive_peer_runs,
+    load_runs,
+    markdown_table,
+    median,
+    restore_peer_runs,
+    write_section,
+)
 from paramscope.hypervolume import hypervolume
 from paramscope.problems import MultiObjectiveProblem, multi_objective_problems
 
@@ -112,6 +119,7 @@ def run_one(method: str, problem_name: str, seed: int) -> dict[str, Any]:
 
 
 def command_run(args: argparse.Namespace) -> None:
+    restore_peer_runs(RUNS)
     OUT.mkdir(exist_ok=True)
     done = {(r["method"], r["problem"], r["seed"]) for r in load_runs(RUNS)}
     jobs = [
@@ -203,6 +211,8 @@ def _ask_seconds(rows: list[dict[str, Any]]) -> str:
 
 
 def command_report(args: argparse.Namespace) -> None:
+    restore_peer_runs(RUNS)
+    archive_peer_runs(RUNS)
     rows = load_runs(RUNS)
     table, verdicts = _table(rows)
     body = (

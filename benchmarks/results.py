@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import platform
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+ARCHIVE = Path(__file__).with_name("archive")
 HEADER = (
     "# Benchmark results\n\nEach section is written by the script it names; rerun it to refresh.\n"
 )
@@ -22,6 +24,64 @@ def load_runs(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _archive_path(runs: Path) -> Path:
+    return ARCHIVE / f"{runs.stem}-optuna.jsonl.gz"
+
+
+def _optuna_version() -> str | None:
+    try:
+        import optuna
+    except ImportError:
+        return None
+    return str(optuna.__version__)
+
+
+def restore_peer_runs(runs: Path) -> int:
+    """Add the archived Optuna rows to ``runs`` that it lacks; returns how many were added.
+
+    Optuna's rows do not depend on paramscope's code and are seeded, yet its GPSampler takes
+    hours on this benchmark's seeds; they are kept in git (``benchmarks/archive``) so a new machine
+    reruns only paramscope. Rows written by another Optuna release than the installed one are
+    not restored (so they are rerun); delete the archive file to rerun them all.
+    """
+    archive = _archive_path(runs)
+    if not archive.exists():
+        return 0
+    key_fields = ("method", "problem", "task", "seed", "workers")
+    have = {tuple(r.get(k) for k in key_fields) for r in load_runs(runs)}
+    with gzip.open(archive, "rt") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    version = _optuna_version()  # rows of another Optuna release are rerun, not reused
+    missing = [
+        r
+        for r in rows
+        if tuple(r.get(k) for k in key_fields) not in have and r.get("optuna") == version
+    ]
+    runs.parent.mkdir(exist_ok=True)
+    with runs.open("a") as out:
+        out.writelines(json.dumps(r) + "\n" for r in missing)
+    return len(missing)
+
+
+def archive_peer_runs(runs: Path) -> None:
+    """Write the Optuna rows of ``runs`` to ``benchmarks/archive`` (see ``restore_peer_runs``)."""
+    rows = [r for r in load_runs(runs) if str(r["method"]).startswith("optuna-")]
+    for r in rows:  # the Optuna that wrote a row is the one installed when it is first archived
+        r.setdefault("optuna", _optuna_version())
+    if rows:
+        ARCHIVE.mkdir(exist_ok=True)
+        rows.sort(
+            key=lambda r: (
+                r["method"],
+                r.get("problem") or r.get("task"),
+                r["seed"],
+                r.get("workers", 1),
+            )
+        )
+        text = "".join(json.dumps(r) + "\n" for r in rows).encode()
+        _archive_path(runs).write_bytes(gzip.compress(text, mtime=0))  # same rows, same bytes
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -36,8 +96,14 @@ def median(values: Sequence[float]) -> float:
 
 def write_section(name: str, command: str, body: str) -> None:
     """Replace (or append) the section ``name`` of RESULTS.md, stamped with the command and host."""
+    import numpy
+    import scipy
+
+    # numpy and scipy too: their linear algebra and L-BFGS-B steer every GP-based run, so the
+    # same seeds give other trajectories under other releases.
     stamp = (
-        f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, Python {platform.python_version()}"
+        f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, Python {platform.python_version()}, "
+        f"numpy {numpy.__version__}, scipy {scipy.__version__}"
     )
     section = (
         f"<!-- section:{name} -->\n## {name}\n\n"

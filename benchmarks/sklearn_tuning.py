@@ -37,7 +37,13 @@ from benchmarks.bayes import (
     ranked_table,
     sampler_fingerprint,
 )
-from benchmarks.results import load_runs, median, write_section
+from benchmarks.results import (
+    archive_peer_runs,
+    load_runs,
+    median,
+    restore_peer_runs,
+    write_section,
+)
 from paramscope.problems import Problem
 
 RUNS = OUT / "sklearn-runs.jsonl"
@@ -195,6 +201,7 @@ def _job(args: tuple[str, str, int, str]) -> dict[str, Any]:
 
 
 def command_run(args: argparse.Namespace) -> None:
+    restore_peer_runs(RUNS)
     OUT.mkdir(exist_ok=True)
     done = {(r["method"], r["task"], r["seed"]) for r in load_runs(RUNS)}
     methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
@@ -230,6 +237,8 @@ def _describe(task: Task, default_error: float) -> str:
 
 
 def command_report(args: argparse.Namespace) -> None:
+    restore_peer_runs(RUNS)
+    archive_peer_runs(RUNS)
     rows = load_runs(RUNS)
     names = [t for t in tasks() if any(r["task"] == t for r in rows)]
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]

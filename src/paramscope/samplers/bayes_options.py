@@ -30,7 +30,8 @@ class BayesOptions:
     """Settings of ``BayesSampler``.
 
     Attributes:
-        n_init: size of the Sobol initial design; None = ``max(5, min(2 d, 10))``.
+        n_init: size of the Sobol initial design; None = ``max(5, min(2 d, 10))``
+            (``benchmarks/initial_design.py``: an uncapped 2·d did no better above d = 5).
         acquisition: ``"ei"`` (LogEI, noise-aware when the fitted noise is large) or ``"ucb"``.
         ucb_beta: UCB's exploration weight (``mean - sqrt(beta) * std``).
         cost: name of a cost metric the objective returns (seconds, GPU-hours): maximize
