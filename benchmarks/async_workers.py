@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import json
 import math
-import multiprocessing
 from typing import Any
 
 import numpy as np
@@ -37,11 +35,12 @@ from benchmarks.bayes import (
     sampler_fingerprint,
 )
 from benchmarks.results import (
-    archive_peer_runs,
     load_runs,
     markdown_table,
     median,
     restore_peer_runs,
+    stream_rows,
+    sync_peer_runs,
     write_section,
 )
 from paramscope.problems import optimization_problems
@@ -97,9 +96,16 @@ def _job(args: tuple[str, str, int, int, str]) -> dict[str, Any]:
     return {**row, "sampler": fingerprint}
 
 
+def _progress(row: dict[str, Any]) -> str:
+    """One finished run, for the progress line."""
+    return (
+        f"{row['method']:<11} {row['problem']:<12} seed {row['seed']} "
+        f"{row['workers']} worker(s): log10 regret {row['log10_regret']:.2f}"
+    )
+
+
 def command_run(args: argparse.Namespace) -> None:
     restore_peer_runs(RUNS)
-    OUT.mkdir(exist_ok=True)
     done = {(r["method"], r["problem"], r["seed"], r["workers"]) for r in load_runs(RUNS)}
     methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
     wanted = [
@@ -112,14 +118,7 @@ def command_run(args: argparse.Namespace) -> None:
     fingerprint = sampler_fingerprint()  # loads the sampler before the workers fork
     jobs = [(*job, fingerprint) for job in wanted if job not in done]
     print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS}); sampler {fingerprint}")
-    with multiprocessing.get_context("fork").Pool(args.jobs) as pool, RUNS.open("a") as out:
-        for i, row in enumerate(pool.imap_unordered(_job, jobs), 1):
-            out.write(json.dumps(row) + "\n")
-            out.flush()
-            print(
-                f"[{i}/{len(jobs)}] {row['method']:<11} {row['problem']:<12} seed {row['seed']} "
-                f"{row['workers']} worker(s): log10 regret {row['log10_regret']:.2f}"
-            )
+    stream_rows(RUNS, _job, jobs, args.jobs, _progress)
 
 
 def gap(log10_one: float, log10_four: float) -> float:
@@ -207,8 +206,7 @@ def _summary(values: dict[tuple[str, str, int], list[float]], problems: list[str
 
 
 def command_report(args: argparse.Namespace) -> None:
-    restore_peer_runs(RUNS)
-    archive_peer_runs(RUNS)
+    sync_peer_runs(RUNS)
     rows = load_runs(RUNS)
     values = _values(rows)
     problems = [p for p in optimization_problems() if any(k[0] == p for k in values)]

@@ -18,9 +18,7 @@ GP column is skipped and the report says so.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import multiprocessing
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,11 +28,12 @@ import numpy as np
 
 import paramscope as ps
 from benchmarks.results import (
-    archive_peer_runs,
     load_runs,
     markdown_table,
     median,
     restore_peer_runs,
+    stream_rows,
+    sync_peer_runs,
     write_section,
 )
 from paramscope.problems import Problem, optimization_problems
@@ -184,9 +183,16 @@ def _done(path: Path) -> set[tuple[str, str, int]]:
     return {(r["method"], r["problem"], r["seed"]) for r in load_runs(path)}
 
 
+def _progress(row: dict[str, Any]) -> str:
+    """One finished run, for the progress line."""
+    return (
+        f"{row['method']:<11} {row['problem']:<17} seed {row['seed']}: "
+        f"log10 regret {row['log10_regret']:.2f}, ask {sum(row['ask_seconds']):.1f} s"
+    )
+
+
 def command_run(args: argparse.Namespace) -> None:
     restore_peer_runs(RUNS)
-    OUT.mkdir(exist_ok=True)
     methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
     done = _done(RUNS)
     jobs = [
@@ -197,27 +203,28 @@ def command_run(args: argparse.Namespace) -> None:
         if (m, p, s) not in done
     ]
     print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS})")
-    with multiprocessing.get_context("fork").Pool(args.jobs) as pool, RUNS.open("a") as out:
-        for i, row in enumerate(pool.imap_unordered(_job, jobs), 1):
-            out.write(json.dumps(row) + "\n")
-            out.flush()
-            print(
-                f"[{i}/{len(jobs)}] {row['method']:<11} {row['problem']:<17} seed {row['seed']}: "
-                f"log10 regret {row['log10_regret']:.2f}, ask {sum(row['ask_seconds']):.1f} s"
-            )
+    stream_rows(RUNS, _job, jobs, args.jobs, _progress)
+
+
+def median_regrets(
+    rows: list[dict[str, Any]], column: str, problems: list[str], labels: list[str]
+) -> tuple[dict[tuple[str, str], float], dict[str, int]]:
+    """Median log10 regret per (problem, ``row[column]``) and the fewest seeds per problem."""
+    medians: dict[tuple[str, str], float] = {}
+    seeds: dict[str, int] = {}
+    for p in problems:
+        for label in labels:
+            values = [r["log10_regret"] for r in rows if r["problem"] == p and r[column] == label]
+            if values:
+                medians[(p, label)] = median(values)
+                seeds[p] = min(seeds.get(p, len(values)), len(values))
+    return medians, seeds
 
 
 def _regret_table(rows: list[dict[str, Any]]) -> tuple[str, dict[str, float]]:
     problems = [p for p in optimization_problems() if any(r["problem"] == p for r in rows)]
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
-    medians: dict[tuple[str, str], float] = {}
-    seeds: dict[str, int] = {}
-    for p in problems:
-        for m in methods:
-            values = [r["log10_regret"] for r in rows if r["problem"] == p and r["method"] == m]
-            if values:
-                medians[(p, m)] = median(values)
-                seeds[p] = min(seeds.get(p, len(values)), len(values))
+    medians, seeds = median_regrets(rows, "method", problems, methods)
     table = ranked_table(medians, problems, methods, seeds)
     return table, paramscope_wins(medians, problems)
 
@@ -284,8 +291,7 @@ def _basin_line(rows: list[dict[str, Any]]) -> str:
 
 
 def command_report(args: argparse.Namespace) -> None:
-    restore_peer_runs(RUNS)
-    archive_peer_runs(RUNS)
+    sync_peer_runs(RUNS)
     rows = load_runs(RUNS)
     table, wins = _regret_table(rows)
     win_text = "; ".join(f"than {peer}'s on {share:.0%}" for peer, share in wins.items())

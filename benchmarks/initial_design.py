@@ -15,12 +15,10 @@ mean rank. Rows stream to ``benchmarks/out/initial-design-runs.jsonl`` (resumabl
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
 from typing import Any
 
-from benchmarks.bayes import OUT, ranked_table, run_one
-from benchmarks.results import load_runs, median, write_section
+from benchmarks.bayes import OUT, median_regrets, ranked_table, run_one
+from benchmarks.results import load_runs, stream_rows, write_section
 from paramscope.problems import optimization_problems
 from paramscope.samplers.bayes_options import BayesOptions
 
@@ -46,8 +44,15 @@ def _job(args: tuple[str, str, int]) -> dict[str, Any]:
     return {**row, "design": design, "n_init": n_init}
 
 
+def _progress(row: dict[str, Any]) -> str:
+    """One finished run, for the progress line."""
+    return (
+        f"{row['design']:<8} {row['problem']:<17} seed {row['seed']}: "
+        f"n_init {row['n_init']}, log10 regret {row['log10_regret']:.2f}"
+    )
+
+
 def command_run(args: argparse.Namespace) -> None:
-    OUT.mkdir(exist_ok=True)
     done = {(r["design"], r["problem"], r["seed"]) for r in load_runs(RUNS)}
     designs = [DEFAULT, *(f"{k:g}d" for k in args.factors)]
     jobs = [
@@ -58,36 +63,18 @@ def command_run(args: argparse.Namespace) -> None:
         if (design, p, s) not in done
     ]
     print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS})")
-    with multiprocessing.get_context("fork").Pool(args.jobs) as pool, RUNS.open("a") as out:
-        for i, row in enumerate(pool.imap_unordered(_job, jobs), 1):
-            out.write(json.dumps(row) + "\n")
-            out.flush()
-            print(
-                f"[{i}/{len(jobs)}] {row['design']:<8} {row['problem']:<17} seed {row['seed']}: "
-                f"n_init {row['n_init']}, log10 regret {row['log10_regret']:.2f}"
-            )
+    stream_rows(RUNS, _job, jobs, args.jobs, _progress)
 
 
 def command_report(args: argparse.Namespace) -> None:
     rows = load_runs(RUNS)
     problems = [p for p in optimization_problems() if any(r["problem"] == p for r in rows)]
     designs = sorted({r["design"] for r in rows}, key=lambda d: (d != DEFAULT, d))
-    medians: dict[tuple[str, str], float] = {}
-    seeds: dict[str, int] = {}
-    for p in problems:
-        for design in designs:
-            values = [
-                r["log10_regret"] for r in rows if r["problem"] == p and r["design"] == design
-            ]
-            if values:
-                medians[(p, design)] = median(values)
-                seeds[p] = min(seeds.get(p, len(values)), len(values))
+    medians, seeds = median_regrets(rows, "design", problems, designs)
+    dims = {p: optimization_problems()[p].dim for p in problems}
     sizes = "; ".join(
-        f"{p} (d = {optimization_problems()[p].dim}): "
-        + ", ".join(
-            f"{design} = {design_size(design, optimization_problems()[p].dim)}"
-            for design in designs
-        )
+        f"{p} (d = {dims[p]}): "
+        + ", ".join(f"{design} = {design_size(design, dims[p])}" for design in designs)
         for p in problems
     )
     body = (

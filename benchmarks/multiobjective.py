@@ -27,11 +27,11 @@ import numpy as np
 import paramscope as ps
 from benchmarks.bayes import optuna_distributions
 from benchmarks.results import (
-    archive_peer_runs,
     load_runs,
     markdown_table,
     median,
     restore_peer_runs,
+    sync_peer_runs,
     write_section,
 )
 from paramscope.hypervolume import hypervolume
@@ -211,8 +211,7 @@ def _ask_seconds(rows: list[dict[str, Any]]) -> str:
 
 
 def command_report(args: argparse.Namespace) -> None:
-    restore_peer_runs(RUNS)
-    archive_peer_runs(RUNS)
+    sync_peer_runs(RUNS)
     rows = load_runs(RUNS)
     table, verdicts = _table(rows)
     body = (

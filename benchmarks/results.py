@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import multiprocessing
 import platform
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,30 @@ def archive_peer_runs(runs: Path) -> None:
         )
         text = "".join(json.dumps(r) + "\n" for r in rows).encode()
         _archive_path(runs).write_bytes(gzip.compress(text, mtime=0))  # same rows, same bytes
+
+
+def sync_peer_runs(runs: Path) -> None:
+    """Before a report: restore the archived Optuna rows, then archive the ones run since."""
+    restore_peer_runs(runs)
+    archive_peer_runs(runs)
+
+
+def stream_rows(
+    runs: Path,
+    job: Callable[[Any], dict[str, Any]],
+    jobs: Sequence[Any],
+    n_jobs: int,
+    describe: Callable[[dict[str, Any]], str],
+) -> None:
+    """Run ``job`` over ``jobs`` in ``n_jobs`` forked processes, appending each row to ``runs``
+    as it finishes (so an interrupted run resumes) and printing ``[i/n] describe(row)``."""
+    runs.parent.mkdir(exist_ok=True)
+    with multiprocessing.get_context("fork").Pool(n_jobs) as pool, runs.open("a") as out:
+        rows: Iterable[dict[str, Any]] = pool.imap_unordered(job, jobs)
+        for i, row in enumerate(rows, 1):
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            print(f"[{i}/{len(jobs)}] {describe(row)}")
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

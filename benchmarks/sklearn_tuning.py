@@ -15,9 +15,7 @@ run resumes), and the report step writes the "Tuning scikit-learn models" sectio
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import multiprocessing
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -38,10 +36,11 @@ from benchmarks.bayes import (
     sampler_fingerprint,
 )
 from benchmarks.results import (
-    archive_peer_runs,
     load_runs,
     median,
     restore_peer_runs,
+    stream_rows,
+    sync_peer_runs,
     write_section,
 )
 from paramscope.problems import Problem
@@ -200,9 +199,17 @@ def _job(args: tuple[str, str, int, str]) -> dict[str, Any]:
     return {**run_one(method, task, seed), "sampler": fingerprint}
 
 
+def _progress(row: dict[str, Any]) -> str:
+    """One finished run, for the progress line."""
+    return (
+        f"{row['method']:<16} {row['task']:<24} seed {row['seed']}: "
+        f"best {row['best']:.4f}, ask {row.get('ask_seconds', 0):.1f} s, "
+        f"objective {row['eval_seconds']:.1f} s"
+    )
+
+
 def command_run(args: argparse.Namespace) -> None:
     restore_peer_runs(RUNS)
-    OUT.mkdir(exist_ok=True)
     done = {(r["method"], r["task"], r["seed"]) for r in load_runs(RUNS)}
     methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
     wanted = [(DEFAULTS, t, 0) for t in args.tasks]
@@ -210,15 +217,7 @@ def command_run(args: argparse.Namespace) -> None:
     fingerprint = sampler_fingerprint()  # loads the sampler before the workers fork
     jobs = [(*job, fingerprint) for job in wanted if job not in done]
     print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS}); sampler {fingerprint}")
-    with multiprocessing.get_context("fork").Pool(args.jobs) as pool, RUNS.open("a") as out:
-        for i, row in enumerate(pool.imap_unordered(_job, jobs), 1):
-            out.write(json.dumps(row) + "\n")
-            out.flush()
-            print(
-                f"[{i}/{len(jobs)}] {row['method']:<16} {row['task']:<24} seed {row['seed']}: "
-                f"best {row['best']:.4f}, ask {row.get('ask_seconds', 0):.1f} s, "
-                f"objective {row['eval_seconds']:.1f} s"
-            )
+    stream_rows(RUNS, _job, jobs, args.jobs, _progress)
 
 
 def _describe(task: Task, default_error: float) -> str:
@@ -237,8 +236,7 @@ def _describe(task: Task, default_error: float) -> str:
 
 
 def command_report(args: argparse.Namespace) -> None:
-    restore_peer_runs(RUNS)
-    archive_peer_runs(RUNS)
+    sync_peer_runs(RUNS)
     rows = load_runs(RUNS)
     names = [t for t in tasks() if any(r["task"] == t for r in rows)]
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
