@@ -300,7 +300,10 @@ def command_report(args: argparse.Namespace) -> None:
         "one ask/tell loop for every method on in-memory storage. The two Hartmann6 problems run "
         "on 30 seeds: their outcome is bimodal (a run either finds the global basin, regret "
         "~1e-4, or settles in the wide local one at x ≈ (0.40, 0.88, 0.85, 0.57, 0.14, 0.04), "
-        "regret 0.12 = 10^-0.92), so a 10-seed median is decided by one or two initial designs.\n\n"
+        "regret 0.12 = 10^-0.92), so a 10-seed median is decided by one or two initial designs. "
+        "Runs repeat exactly under a seed on one machine but not across CPU models (BLAS rounding "
+        "differs, and a rounding difference can send a run to the other basin), so a median moves "
+        "by a few tenths between machines with the same library versions.\n\n"
         f"{table}\n\nparamscope's median regret is lower {win_text} of the problems.\n\n"
         f"{_basin_line(rows)}\n"
     )

@@ -119,15 +119,29 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``; else whatever ``platform`` knows)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def write_section(name: str, command: str, body: str) -> None:
     """Replace (or append) the section ``name`` of RESULTS.md, stamped with the command and host."""
     import numpy
     import scipy
 
     # numpy and scipy too: their linear algebra and L-BFGS-B steer every GP-based run, so the
-    # same seeds give other trajectories under other releases.
+    # same seeds give other trajectories under other releases; the CPU too, as BLAS kernels (and
+    # so the rounding) differ between CPU models.
     stamp = (
-        f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, Python {platform.python_version()}, "
+        f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()} {cpu_model()}, "
+        f"Python {platform.python_version()}, "
         f"numpy {numpy.__version__}, scipy {scipy.__version__}"
     )
     section = (
