@@ -5,7 +5,7 @@ same seeds, driven by the same ask/tell loop on in-memory storage, so the only d
 sampler. Results stream to a JSON-lines file (one line per method × problem × seed), so an
 interrupted run resumes where it stopped; the report step writes the tables to RESULTS.md.
 
-    .venv/bin/python -m benchmarks.bayes run [--seeds 10] [--jobs 2] [--methods ...]
+    .venv/bin/python -m benchmarks.bayes run [--seeds 20] [--jobs 2] [--methods ...]
         [--problems ...]
 
 Sampler overhead per trial is measured by ``python -m benchmarks.bayes_overhead --run 500``.
@@ -42,6 +42,7 @@ OUT = Path(__file__).with_name("out")
 RUNS = OUT / "bayes-runs.jsonl"
 METHODS = ("paramscope", "optuna-tpe", "optuna-gp", "random")
 REGRET_FLOOR = 1e-8
+SEEDS = 20  # the report's seeds: at 10, levy6's and ackley's medians moved by tenths between seeds
 BIMODAL = ("hartmann6", "hartmann6_noisy")  # run on 30 seeds: see command_report
 
 Ask = Callable[[], tuple[Any, dict[str, Any]]]
@@ -271,6 +272,36 @@ def paramscope_wins(
     return wins
 
 
+def _significance_table(rows: list[dict[str, Any]]) -> str:
+    """Per problem: two-sided Mann-Whitney p of paramscope's regrets against each Optuna peer's,
+    and which side has the lower median; p >= 0.05 means the seeds cannot tell them apart."""
+    from scipy.stats import mannwhitneyu
+
+    peers = [m for m in ("optuna-tpe", "optuna-gp") if any(r["method"] == m for r in rows)]
+    table_rows: list[list[object]] = []
+
+    def regrets(problem: str, method: str) -> list[float]:
+        return [
+            r["log10_regret"] for r in rows if r["problem"] == problem and r["method"] == method
+        ]
+
+    for p in optimization_problems():
+        ours = regrets(p, "paramscope")
+        if not ours:
+            continue
+        cells: list[object] = [p]
+        for peer in peers:
+            theirs = regrets(p, peer)
+            if not theirs:
+                cells.append("")
+                continue
+            lower = "paramscope" if median(ours) < median(theirs) else peer
+            pvalue = mannwhitneyu(ours, theirs, alternative="two-sided").pvalue
+            cells.append(f"{pvalue:.3f} ({lower} lower)")
+        table_rows.append(cells)
+    return markdown_table(["problem", *(f"p vs {peer}" for peer in peers)], table_rows)
+
+
 def _basin_line(rows: list[dict[str, Any]]) -> str:
     """How often each method found Hartmann6's global basin (regret below 0.1; the local one
     leaves 0.12), for the bimodal problems."""
@@ -297,21 +328,25 @@ def command_report(args: argparse.Namespace) -> None:
     win_text = "; ".join(f"than {peer}'s on {share:.0%}" for peer, share in wins.items())
     body = (
         "Median final log10 regret (lower is better; floor 1e-8) at a budget of 20·d trials; "
-        "one ask/tell loop for every method on in-memory storage. The two Hartmann6 problems run "
-        "on 30 seeds: their outcome is bimodal (a run either finds the global basin, regret "
-        "~1e-4, or settles in the wide local one at x ≈ (0.40, 0.88, 0.85, 0.57, 0.14, 0.04), "
+        f"one ask/tell loop for every method on in-memory storage, over {SEEDS} seeds (the same "
+        "seeds for every method). The two Hartmann6 problems run on 30 seeds: their outcome is "
+        "bimodal (a run either finds the global basin, regret ~1e-4, or settles in the wide "
+        "local one at x ≈ (0.40, 0.88, 0.85, 0.57, 0.14, 0.04), "
         "regret 0.12 = 10^-0.92), so a 10-seed median is decided by one or two initial designs. "
         "Runs repeat exactly under a seed on one machine but not across CPU models (BLAS rounding "
         "differs, and a rounding difference can send a run to the other basin), so a median moves "
         "by a few tenths between machines with the same library versions.\n\n"
         f"{table}\n\nparamscope's median regret is lower {win_text} of the problems.\n\n"
-        f"{_basin_line(rows)}\n"
+        f"{_basin_line(rows)}\n\n"
+        "Is a difference of medians more than seed-to-seed spread? Two-sided Mann-Whitney rank "
+        "test of paramscope's final log10 regrets against each peer's, per problem:\n\n"
+        f"{_significance_table(rows)}\n"
     )
     if not gp_available():
         body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
     command = (
-        "python -m benchmarks.bayes run --seeds 10 --jobs 2 && python -m benchmarks.bayes run "
-        f"--seeds 30 --jobs 2 --problems {' '.join(BIMODAL)} && "
+        f"python -m benchmarks.bayes run --seeds {SEEDS} --jobs 2 && "
+        f"python -m benchmarks.bayes run --seeds 30 --jobs 2 --problems {' '.join(BIMODAL)} && "
         "python -m benchmarks.bayes report"
     )
     write_section("Bayesian optimization", command, body)
