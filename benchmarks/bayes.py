@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ OUT = Path(__file__).with_name("out")
 RUNS = OUT / "bayes-runs.jsonl"
 METHODS = ("paramscope", "optuna-tpe", "optuna-gp", "random")
 REGRET_FLOOR = 1e-8
-SEEDS = 20  # the report's seeds: at 10, levy6's and ackley's medians moved by tenths between seeds
+SEEDS = 20  # the report's seeds: at 10, Levy's and Ackley's medians moved by tenths with the seeds
 BIMODAL = ("hartmann6", "hartmann6_noisy")  # run on 30 seeds: see command_report
 
 Ask = Callable[[], tuple[Any, dict[str, Any]]]
@@ -207,15 +208,24 @@ def command_run(args: argparse.Namespace) -> None:
     stream_rows(RUNS, _job, jobs, args.jobs, _progress)
 
 
+def regrets_by(rows: list[dict[str, Any]], column: str) -> dict[tuple[str, str], list[float]]:
+    """Final log10 regrets grouped by (problem, ``row[column]``), in one pass over ``rows``."""
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        groups[(r["problem"], r[column])].append(r["log10_regret"])
+    return dict(groups)
+
+
 def median_regrets(
     rows: list[dict[str, Any]], column: str, problems: list[str], labels: list[str]
 ) -> tuple[dict[tuple[str, str], float], dict[str, int]]:
     """Median log10 regret per (problem, ``row[column]``) and the fewest seeds per problem."""
+    groups = regrets_by(rows, column)
     medians: dict[tuple[str, str], float] = {}
     seeds: dict[str, int] = {}
     for p in problems:
         for label in labels:
-            values = [r["log10_regret"] for r in rows if r["problem"] == p and r[column] == label]
+            values = groups.get((p, label), [])
             if values:
                 medians[(p, label)] = median(values)
                 seeds[p] = min(seeds.get(p, len(values)), len(values))
@@ -277,21 +287,16 @@ def _significance_table(rows: list[dict[str, Any]]) -> str:
     and which side has the lower median; p >= 0.05 means the seeds cannot tell them apart."""
     from scipy.stats import mannwhitneyu
 
-    peers = [m for m in ("optuna-tpe", "optuna-gp") if any(r["method"] == m for r in rows)]
+    groups = regrets_by(rows, "method")
+    peers = [m for m in ("optuna-tpe", "optuna-gp") if any(k[1] == m for k in groups)]
     table_rows: list[list[object]] = []
-
-    def regrets(problem: str, method: str) -> list[float]:
-        return [
-            r["log10_regret"] for r in rows if r["problem"] == problem and r["method"] == method
-        ]
-
     for p in optimization_problems():
-        ours = regrets(p, "paramscope")
+        ours = groups.get((p, "paramscope"), [])
         if not ours:
             continue
         cells: list[object] = [p]
         for peer in peers:
-            theirs = regrets(p, peer)
+            theirs = groups.get((p, peer), [])
             if not theirs:
                 cells.append("")
                 continue
@@ -305,11 +310,12 @@ def _significance_table(rows: list[dict[str, Any]]) -> str:
 def _basin_line(rows: list[dict[str, Any]]) -> str:
     """How often each method found Hartmann6's global basin (regret below 0.1; the local one
     leaves 0.12), for the bimodal problems."""
+    groups = regrets_by(rows, "method")
     parts = []
     for p in BIMODAL:
         shares = []
         for m in METHODS:
-            values = [r["log10_regret"] for r in rows if r["problem"] == p and r["method"] == m]
+            values = groups.get((p, m), [])
             if values:
                 shares.append(f"{m} {sum(v < -1 for v in values)}/{len(values)}")
         if shares:
