@@ -148,17 +148,30 @@ def run_one(
     }
 
 
-def sampler_fingerprint() -> str:
-    """Load paramscope's bayes sampler now and return a short hash of its source file.
+# What decides paramscope's suggestions in these benchmarks (and the test functions themselves).
+SAMPLER_SOURCES = ("samplers", "models", "acquisition", "space.py", "problems.py")
 
-    Call it before forking workers: the sampler module is otherwise imported lazily by each
-    worker, so a file edited during a run could mix two versions in one table.
+
+def sampler_fingerprint() -> str:
+    """Load paramscope's bayes sampler now; return a short hash of ``SAMPLER_SOURCES``.
+
+    The hash covers every source file the suggestions depend on, not only ``samplers/bayes.py``:
+    a change to the GP or the acquisition optimizer changes the rows as surely. Call it before
+    forking workers: the modules are otherwise imported lazily by each worker, so a file edited
+    during a run could mix two versions in one table.
     """
     import hashlib
 
-    import paramscope.samplers.bayes as module
+    import paramscope.samplers.bayes  # noqa: F401  (loaded before the workers fork)
 
-    return hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()[:10]
+    root = Path(ps.__file__).parent
+    digest = hashlib.sha256()
+    for name in SAMPLER_SOURCES:
+        files = sorted((root / name).rglob("*.py")) if (root / name).is_dir() else [root / name]
+        for path in files:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def fingerprint_note(rows: list[dict[str, Any]]) -> str:
@@ -169,8 +182,9 @@ def fingerprint_note(rows: list[dict[str, Any]]) -> str:
     return f"paramscope sampler source fingerprint: {', '.join(seen)}."
 
 
-def _job(args: tuple[str, str, int]) -> dict[str, Any]:
-    return run_one(*args)
+def _job(args: tuple[str, str, int, str]) -> dict[str, Any]:
+    method, problem, seed, fingerprint = args
+    return {**run_one(method, problem, seed), "sampler": fingerprint}
 
 
 def gp_available() -> bool:
@@ -204,8 +218,9 @@ def command_run(args: argparse.Namespace) -> None:
         for m in methods
         if (m, p, s) not in done
     ]
-    print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS})")
-    stream_rows(RUNS, _job, jobs, args.jobs, _progress)
+    fingerprint = sampler_fingerprint()  # loads the sampler before the workers fork
+    print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS}); sampler {fingerprint}")
+    stream_rows(RUNS, _job, [(*job, fingerprint) for job in jobs], args.jobs, _progress)
 
 
 def regrets_by(rows: list[dict[str, Any]], column: str) -> dict[tuple[str, str], list[float]]:
@@ -346,7 +361,7 @@ def command_report(args: argparse.Namespace) -> None:
         f"{_basin_line(rows)}\n\n"
         "Is a difference of medians more than seed-to-seed spread? Two-sided Mann-Whitney rank "
         "test of paramscope's final log10 regrets against each peer's, per problem:\n\n"
-        f"{_significance_table(rows)}\n"
+        f"{_significance_table(rows)}\n\n{fingerprint_note(rows)}\n"
     )
     if not gp_available():
         body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
