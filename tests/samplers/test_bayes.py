@@ -274,25 +274,6 @@ def test_noisy_objective_uses_the_plugin_incumbent_and_stays_good(
     assert len(calls) >= 10  # the fitted noise is large: EI is taken against the best mean
 
 
-def test_noisy_objective_gets_augmented_ei_and_a_deterministic_one_plain_ei(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    noises: list[float] = []
-    real = bayes.AcquisitionFunction
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        noises.append(kwargs.get("noise", 0.0))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(bayes, "AcquisitionFunction", spy)
-    rng = np.random.default_rng(8)
-    drive(lambda p: {"value": branin(p)["value"] + rng.normal(0, 3.0)}, BRANIN_SPACE, 14)
-    assert noises and min(noises) > 0.0  # the fitted noise reaches the acquisition
-    noises.clear()
-    drive(branin, BRANIN_SPACE, 14, sampler=BayesSampler(BayesOptions(deterministic=True)))
-    assert noises and max(noises) == 0.0
-
-
 def test_noisy_objective_searches_around_the_best_mean_not_a_lucky_draw(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

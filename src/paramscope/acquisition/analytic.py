@@ -103,31 +103,6 @@ def log_ei_with_grad(
     return lh + np.log(sigma), -ratio / sigma, d_var
 
 
-def log_resampling_factor_with_grad(var: FloatArray, noise: float) -> tuple[FloatArray, FloatArray]:
-    """``log(1 - sqrt(noise / (var + noise)))`` and its derivative wrt ``var`` (shapes ``(m,)``).
-
-    Added to LogEI it gives the log of augmented EI (Huang, Allen, Notz and Zeng, "Global
-    optimization of stochastic black-box systems via sequential kriging meta-models", 2006). With
-    noisy observations plain EI keeps a small, slowly shrinking value where the latent value is
-    already known far better than one observation's noise (its posterior std only falls as
-    1/sqrt(repeats)), so a run can spend its budget re-measuring one point, even one on the
-    boundary next to a better basin (noisy Hartmann6). The factor tends to 0 where
-    ``var << noise`` and to 1 where ``var >> noise``: a measurement that would teach nothing new
-    is discounted.
-
-    Example:
-        >>> v, dv = log_resampling_factor_with_grad(np.array([3.0]), 1.0)
-        >>> round(float(np.exp(v[0])), 6)  # 1 - sqrt(1/4)
-        0.5
-    """
-    var = np.maximum(np.asarray(var, dtype=float), _MIN_VAR)
-    total = var + noise
-    ratio = np.minimum(np.sqrt(noise / total), 1.0 - 1e-12)  # 1 only if var underflowed
-    # d/dvar of -ratio is 0.5 sqrt(noise) total^-1.5; divided by the factor for the log.
-    d_var = 0.5 * math.sqrt(noise) * total**-1.5 / (1.0 - ratio)
-    return np.log1p(-ratio), d_var
-
-
 def ucb(mean: FloatArray, var: FloatArray, beta: float) -> FloatArray:
     """Confidence bound for a minimized objective: ``-(mean - sqrt(beta var))``, maximized.
 

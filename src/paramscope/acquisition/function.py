@@ -19,7 +19,6 @@ import numpy as np
 from paramscope.acquisition.analytic import (
     log_ei_with_grad,
     log_probability_of_feasibility_with_grad,
-    log_resampling_factor_with_grad,
     ucb_with_grad,
 )
 from paramscope.models import GradientSurrogate
@@ -55,9 +54,6 @@ class AcquisitionFunction:
         constraints: constraint models.
         kind: ``"ei"`` (LogEI) or ``"ucb"``.
         beta: UCB's exploration weight (``mean - sqrt(beta) * std``).
-        noise: observation-noise variance of a noisy objective (model units); above 0, LogEI
-            becomes augmented LogEI, which discounts re-measuring where the posterior is already
-            surer than one observation (``log_resampling_factor_with_grad``).
 
     Example:
         >>> from paramscope.space import Space, Float
@@ -74,7 +70,6 @@ class AcquisitionFunction:
     constraints: Sequence[ConstraintModel] = ()
     kind: Literal["ei", "ucb"] = "ei"
     beta: float = 4.0
-    noise: float = 0.0
 
     def __call__(self, U: FloatArray) -> FloatArray:
         """Scores ``(m,)`` of unit-cube points ``U: (m, d)`` (no gradient)."""
@@ -121,8 +116,4 @@ class AcquisitionFunction:
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         if self.kind == "ucb":
             return ucb_with_grad(mean, var, self.beta)
-        value, d_mean, d_var = log_ei_with_grad(mean, var, self.incumbent)
-        if self.noise > 0.0:
-            factor, d_factor = log_resampling_factor_with_grad(var, self.noise)
-            value, d_var = value + factor, d_var + d_factor
-        return value, d_mean, d_var
+        return log_ei_with_grad(mean, var, self.incumbent)

@@ -13,9 +13,7 @@ Composition only; the maths lives in ``models/`` and ``acquisition/``. One ``sug
 3. Otherwise fits the GPs (warm-started from this sampler's previous fit on the same space), makes
    them believe their own posterior mean at the pending points (kriging believer), and for each of
    the ``n`` points maximizes LogEI x P(feasible), then believes the chosen point too, so a batch
-   and concurrent workers get distinct, useful points. A noisy objective's LogEI improves on the
-   best posterior mean and is augmented: re-measuring where the model is already surer than one
-   observation is discounted.
+   and concurrent workers get distinct, useful points.
 4. Any model failure falls back to Sobol points with a ``SamplerFallbackWarning``; ``suggest``
    never raises for a numerical reason.
 """
@@ -98,7 +96,6 @@ class _Models:
     constraint_gps: tuple[GaussianProcess, ...]
     anchors: FloatArray
     multi: HypervolumeModels | None = None  # two or three objectives: one GP each, log EHVI
-    noise: float = 0.0  # a noisy objective's noise variance: LogEI becomes augmented LogEI
 
     def believe(self, U: FloatArray) -> _Models:
         """Condition every model on its own posterior mean at ``U: (q, d)`` (kriging believer)."""
@@ -120,13 +117,7 @@ class _Models:
             objective = objective.condition(U, mean)
             if feasible.any():
                 incumbent = min(incumbent, float(mean[feasible].min()))
-        return replace(
-            self,
-            objective=objective,
-            incumbent=incumbent,
-            constraints=tuple(constraints),
-            constraint_gps=tuple(gps),
-        )
+        return _Models(objective, incumbent, tuple(constraints), tuple(gps), self.anchors)
 
 
 def _is_feasible(values: Mapping[str, float], constraints: Mapping[str, tuple[str, float]]) -> bool:
@@ -305,7 +296,6 @@ class BayesSampler:
                 constraints=models.constraints,
                 kind=self.options.acquisition,
                 beta=self.options.ucb_beta,
-                noise=models.noise,
             )
             score: Acquisition = acq
             if models.multi is not None:
@@ -367,16 +357,14 @@ class BayesSampler:
         assert gp.hyper is not None
         incumbent = float(z[feasible].min())
         noisy = gp.hyper.noise > self.options.noisy_threshold * gp.hyper.outputscale
-        ranked, noise = z, 0.0
+        ranked = z
         if noisy and not self._gp_options.deterministic:
-            # A noisy best observation is partly luck: rank and improve on the posterior mean,
-            # and do not spend trials re-measuring what the model already knows (augmented EI).
+            # A noisy best observation is partly luck: rank and improve on the posterior mean.
             ranked = gp.predict_mean(data.X)
             incumbent = plugin_incumbent(ranked[feasible])
-            noise = gp.hyper.noise
         order = np.argsort(np.where(feasible, ranked, np.inf), kind="stable")[:_N_ANCHORS]
         anchors = data.X[order[feasible[order]]]
-        return _Models(gp, incumbent, tuple(constraints), tuple(gps), anchors, noise=noise)
+        return _Models(gp, incumbent, tuple(constraints), tuple(gps), anchors)
 
     @property
     def _gp_options(self) -> GPOptions:

@@ -39,8 +39,7 @@ class BayesOptions:
         cost_weight: exponent of the cost in that ratio, in ``[0, 1]``.
         deterministic: the objective returns the same value for the same parameters: fix the
             GP noise at a tiny value instead of inferring it.
-        noisy_threshold: fitted noise / outputscale above which LogEI uses the plug-in incumbent
-            and is augmented (``acquisition.analytic.log_resampling_factor_with_grad``).
+        noisy_threshold: fitted noise / outputscale above which LogEI uses the plug-in incumbent.
         refit_growth: run a full multi-start hyperparameter fit when the data have grown by this
             factor since the last one; in between, one warm-started run.
         refit_tolerance: keep the last fitted hyperparameters (only conditioning on the new data)
