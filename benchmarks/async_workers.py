@@ -174,9 +174,10 @@ def trials_to_match(curve_one: list[float], final_four: float) -> int | None:
 
 def _median_curves(rows: list[dict[str, Any]]) -> dict[tuple[str, str, int], list[float]]:
     """(problem, method, workers) -> median over seeds of log10 best-so-far regret per trial."""
+    problems = optimization_problems()  # built once, not per row
     curves: dict[tuple[str, str, int], list[list[float]]] = {}
     for r in rows:
-        problem = optimization_problems()[r["problem"]]
+        problem = problems[r["problem"]]
         regrets = [math.log10(max(problem.regret(b), REGRET_FLOOR)) for b in r["curve"]]
         curves.setdefault((r["problem"], r["method"], r["workers"]), []).append(regrets)
     return {k: list(np.median(np.array(v), axis=0)) for k, v in curves.items()}
