@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from paramscope.problems import g_function, ishigami, optimization_problems
+from paramscope.problems import (
+    g_function,
+    ishigami,
+    noisy_problems,
+    optimization_problems,
+    problem,
+)
 
 MINIMIZERS = {
     "branin": {"x0": math.pi, "x1": 2.275},
@@ -33,6 +40,19 @@ def test_known_minimizer_attains_the_optimum(name: str) -> None:
     assert problem.space.validate(params) == params
     assert problem.fn(params) == pytest.approx(problem.optimum, abs=1e-4)
     assert problem.regret(problem.fn(params)) < 1e-4
+
+
+def test_noisy_variants_add_noise_but_keep_the_noise_free_regret() -> None:
+    base = optimization_problems()
+    for name, noisy in noisy_problems().items():
+        clean = base[name.removesuffix("_noisy")]
+        params = MINIMIZERS[clean.name]
+        assert noisy.noise > 0 and "noisy" in noisy.tags and problem(name) == noisy
+        assert noisy.fn(params) == clean.fn(params) and noisy.optimum == clean.optimum
+        draws = [noisy.noisy_fn(np.random.default_rng(0))(params) for _ in range(2)]
+        assert draws[0] == draws[1] != clean.fn(params)  # seeded noise on top of the same value
+    with pytest.raises(KeyError, match="expected one of"):
+        problem("branin_loud")
 
 
 def test_sensitivity_functions() -> None:

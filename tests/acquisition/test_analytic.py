@@ -15,7 +15,6 @@ from paramscope.acquisition import (
     log_h,
     log_probability_of_feasibility,
     log_probability_of_feasibility_with_grad,
-    plugin_incumbent,
     ucb,
     ucb_with_grad,
 )
@@ -83,7 +82,3 @@ def test_probability_of_feasibility_and_ucb_values() -> None:
     np.testing.assert_allclose(ge, norm.logcdf((mean - 0.5) / std))
     assert np.isfinite(log_probability_of_feasibility(np.array([100.0]), np.ones(1), 0.0, "<=")[0])
     np.testing.assert_allclose(ucb(mean, var, 4.0), -mean + 2 * np.sqrt(var))
-
-
-def test_plugin_incumbent_is_the_best_posterior_mean() -> None:
-    assert plugin_incumbent(np.array([0.2, -0.7, 0.1])) == -0.7

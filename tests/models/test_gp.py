@@ -80,6 +80,48 @@ def test_condition_update_equals_conditioning_from_scratch() -> None:
     assert updated.n == fresh.n == 30
 
 
+def test_several_targets_equal_one_gp_per_target_with_their_gradients() -> None:
+    fmap = FeatureMap.from_space(MIXED)
+    X, _ = _data(MIXED, 24, seed=7)
+    Y = np.random.default_rng(8).standard_normal((24, 3))
+    hyper = _hyper(MIXED.dim)
+    many = GaussianProcess(fmap, hyper=hyper).condition(X[:20], Y[:20]).condition(X[20:], Y[20:])
+    Xq = np.random.default_rng(9).uniform(0.05, 0.95, (5, MIXED.dim))
+    mean, var, dmean, dvar = many.predict_with_grad(Xq)
+    assert mean.shape == (5, 3) and dmean.shape == (5, 3, MIXED.dim)
+    for k in range(3):
+        one = GaussianProcess(fmap, hyper=hyper).condition(X, Y[:, k])
+        m1, v1, dm1, dv1 = one.predict_with_grad(Xq)
+        np.testing.assert_allclose(mean[:, k], m1, atol=1e-10)
+        np.testing.assert_allclose(dmean[:, k], dm1, atol=1e-8)
+        np.testing.assert_allclose(var, v1, atol=1e-10)
+        np.testing.assert_allclose(dvar, dv1, atol=1e-8)
+
+
+def test_joint_posterior_matches_predict_and_draws_match_it() -> None:
+    fmap = FeatureMap.from_space(CONTINUOUS)
+    X, y = _data(CONTINUOUS, 12, seed=10)
+    gp = GaussianProcess(fmap, hyper=_hyper(3, noise=0.3)).condition(X, y)
+    Xq = np.random.default_rng(11).random((4, 3))
+    mean, cov = gp.joint_posterior(Xq)
+    m, v = gp.predict(Xq)
+    np.testing.assert_allclose(mean, m, atol=1e-10)
+    np.testing.assert_allclose(np.diag(cov), v, atol=1e-10)
+    draws = gp.posterior_draws(Xq, 4096, seed=0)
+    np.testing.assert_allclose(draws.mean(axis=0), mean, atol=0.02)
+    np.testing.assert_allclose(np.cov(draws.T), cov, atol=0.03)
+    np.testing.assert_array_equal(draws[:16], gp.posterior_draws(Xq, 16, seed=0))  # seeded
+
+
+def test_noiseless_copy_interpolates_what_it_is_told() -> None:
+    fmap = FeatureMap.from_space(CONTINUOUS)
+    X, y = _data(CONTINUOUS, 10, seed=12)
+    exact = GaussianProcess(fmap, hyper=_hyper(3, noise=0.5)).noiseless().condition(X, y)
+    mean, var = exact.predict(X)
+    np.testing.assert_allclose(mean, y, atol=1e-4)
+    assert np.all(var < 1e-4)
+
+
 def test_believing_the_mean_keeps_the_mean_and_shrinks_the_variance() -> None:
     fmap = FeatureMap.from_space(CONTINUOUS)
     X, y = _data(CONTINUOUS, 15, seed=6)

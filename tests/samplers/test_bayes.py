@@ -257,21 +257,26 @@ def test_options_variants_reach_branin(options: BayesOptions) -> None:
     assert min(t.values["value"] for t in trials) - BRANIN_MIN < 0.05
 
 
-def test_noisy_objective_uses_the_plugin_incumbent_and_stays_good(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    calls: list[float] = []
+def test_noisy_objective_uses_noisy_ei_and_stays_good(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    original = bayes.LogNoisyEI
 
-    def spy(mean: np.ndarray) -> float:
-        calls.append(float(np.min(mean)))
-        return calls[-1]
+    def spy(draws: Any, constraints: Any = ()) -> Any:
+        made.append(draws.incumbents.shape[0])
+        return original(draws, constraints)
 
-    monkeypatch.setattr(bayes, "plugin_incumbent", spy)
+    monkeypatch.setattr(bayes, "LogNoisyEI", spy)
     rng = np.random.default_rng(8)
     trials = drive(lambda p: {"value": branin(p)["value"] + rng.normal(0, 3.0)}, BRANIN_SPACE, 30)
     true = [branin(t.params)["value"] for t in trials]
     assert min(true) < 2.0
-    assert len(calls) >= 10  # the fitted noise is large: EI is taken against the best mean
+    assert len(made) >= 10  # the fitted noise is large: EI averages over posterior draws
+    assert set(made) == {BayesOptions().noisy_draws}
+
+
+def test_deterministic_objective_keeps_plain_log_ei(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bayes, "LogNoisyEI", lambda *a, **k: pytest.fail("noisy EI used"))
+    drive(branin, BRANIN_SPACE, 14, sampler=BayesSampler(BayesOptions(deterministic=True)))
 
 
 def test_noisy_objective_searches_around_the_best_mean_not_a_lucky_draw(
@@ -307,6 +312,8 @@ def test_noisy_objective_searches_around_the_best_mean_not_a_lucky_draw(
         ({"ucb_beta": -1.0}, "ucb_beta"),
         ({"refit_growth": 1.0}, "refit_growth"),
         ({"refit_tolerance": -0.1}, "refit_tolerance"),
+        ({"noisy_draws": 12}, "noisy_draws"),
+        ({"noisy_draws": 1}, "noisy_draws"),
     ],
 )
 def test_invalid_options_are_config_errors(kwargs: dict[str, Any], match: str) -> None:

@@ -1,9 +1,10 @@
 """Acquisition: how a sampler scores candidate points from surrogate posteriors, and maximizes it.
 
 Pure functions of (mean, var, incumbent) in ``analytic.py``; their composition with fitted models
-over the unit cube in ``function.py``; the optimizer that finds the best new point in
-``optimize.py``; several objectives: log expected hypervolume improvement in ``hypervolume.py``
-and ParEGO scalarization in ``scalarization.py``.
+over the unit cube in ``function.py``, and over posterior draws for noisy objectives in
+``noisy.py``; the optimizer that finds the best new point in ``optimize.py``; several objectives:
+log expected hypervolume improvement in ``hypervolume.py`` and ParEGO scalarization in
+``scalarization.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from paramscope.acquisition.analytic import (
     log_h,
     log_probability_of_feasibility,
     log_probability_of_feasibility_with_grad,
-    plugin_incumbent,
     ucb,
     ucb_with_grad,
 )
@@ -24,6 +24,7 @@ from paramscope.acquisition.hypervolume import (
     log_ehvi,
     log_ehvi_with_grad,
 )
+from paramscope.acquisition.noisy import LatentDraws, LogNoisyEI
 from paramscope.acquisition.optimize import (
     Acquisition,
     OptimizeOptions,
@@ -37,6 +38,8 @@ __all__ = [
     "AcquisitionFunction",
     "ConstraintModel",
     "HypervolumeAcquisition",
+    "LatentDraws",
+    "LogNoisyEI",
     "OptimizeOptions",
     "augmented_chebyshev",
     "log_ehvi",
@@ -47,7 +50,6 @@ __all__ = [
     "log_probability_of_feasibility",
     "log_probability_of_feasibility_with_grad",
     "optimize_acquisition",
-    "plugin_incumbent",
     "random_unseen",
     "random_weights",
     "ucb",

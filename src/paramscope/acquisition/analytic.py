@@ -83,9 +83,10 @@ def log_ei(mean: FloatArray, var: FloatArray, incumbent: float) -> FloatArray:
 
 
 def log_ei_with_grad(
-    mean: FloatArray, var: FloatArray, incumbent: float
+    mean: FloatArray, var: FloatArray, incumbent: float | FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """``log_ei`` and its derivatives ``(value, d/dmean, d/dvar)``, each ``(m,)``.
+    """``log_ei`` and its derivatives ``(value, d/dmean, d/dvar)``, each ``(m,)`` (or the broadcast
+    shape of ``mean``, ``var`` and an array of ``incumbent``s: one column per incumbent).
 
     Uses ``d log h / dz = Phi(z) / h(z)``, evaluated as ``exp(log Phi(z) - log h(z))``.
 
@@ -160,22 +161,3 @@ def log_probability_of_feasibility_with_grad(
     d_sigma = -ratio * u / sigma
     d_var = np.where(np.asarray(var) > _MIN_VAR, d_sigma / (2.0 * sigma), 0.0)
     return value, d_mean, d_var
-
-
-def plugin_incumbent(mean_at_observed: FloatArray) -> float:
-    """Incumbent of the noise-aware EI: the best posterior mean over the observed points.
-
-    With noisy observations the best *observed* value is biased low (the minimum of noisy draws is
-    a lucky draw), and EI against it stalls: nothing looks like an improvement over an outlier. The
-    plug-in incumbent ``min_i mu(x_i)`` (Picheny, Wagner and Ginsbourger, "A benchmark of
-    kriging-based infill criteria for noisy optimization", 2013) removes that bias at the cost of
-    one prediction, stays analytic (so LogEI's stable tail and exact gradients carry over) and is
-    deterministic under a seed, unlike a Monte Carlo qLogNEI estimate whose value and gradient
-    change with the base samples. Its weakness, ignoring the incumbent's own uncertainty, matters
-    little once a few points near the optimum have been evaluated.
-
-    Example:
-        >>> plugin_incumbent(np.array([0.3, -0.2, 0.1]))
-        -0.2
-    """
-    return float(np.min(mean_at_observed))

@@ -44,6 +44,29 @@ class ConstraintModel:
     op: Literal["<=", ">="]
 
 
+def log_feasibility(constraints: Sequence[ConstraintModel], U: FloatArray) -> FloatArray:
+    """``sum log P(feasible)`` over the constraint models at ``U: (m, d)`` (zeros without any)."""
+    total = np.zeros(U.shape[0])
+    for c in constraints:
+        mean, var = c.model.predict(U)
+        total += log_probability_of_feasibility_with_grad(mean, var, c.bound, c.op)[0]
+    return total
+
+
+def log_feasibility_with_grad(
+    constraints: Sequence[ConstraintModel], U: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """``log_feasibility`` ``(m,)`` and its gradient ``(m, d)`` wrt ``U``."""
+    total = np.zeros(U.shape[0])
+    grad = np.zeros_like(U, dtype=float)
+    for c in constraints:
+        mean, var, dmean, dvar = c.model.predict_with_grad(U)
+        value, d_mean, d_var = log_probability_of_feasibility_with_grad(mean, var, c.bound, c.op)
+        total += value
+        grad += d_mean[:, None] * dmean + d_var[:, None] * dvar
+    return total, grad
+
+
 @dataclass(frozen=True)
 class AcquisitionFunction:
     """Score of unit-cube points: ``log_ei | ucb`` of the objective ``+ sum log P(feasible)``.
@@ -73,13 +96,10 @@ class AcquisitionFunction:
 
     def __call__(self, U: FloatArray) -> FloatArray:
         """Scores ``(m,)`` of unit-cube points ``U: (m, d)`` (no gradient)."""
-        total = np.zeros(U.shape[0])
+        total = log_feasibility(self.constraints, U)
         if self.objective is not None:
             mean, var = self.objective.predict(U)
             total += self._objective_terms(mean, var)[0]
-        for c in self.constraints:
-            mean, var = c.model.predict(U)
-            total += log_probability_of_feasibility_with_grad(mean, var, c.bound, c.op)[0]
         return total
 
     def value_and_grad(self, U: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -95,18 +115,10 @@ class AcquisitionFunction:
             >>> bool(grad[0, 0] > 0)  # toward the better point at 0.8
             True
         """
-        total = np.zeros(U.shape[0])
-        grad = np.zeros_like(U, dtype=float)
+        total, grad = log_feasibility_with_grad(self.constraints, U)
         if self.objective is not None:
             mean, var, dmean, dvar = self.objective.predict_with_grad(U)
             value, d_mean, d_var = self._objective_terms(mean, var)
-            total += value
-            grad += d_mean[:, None] * dmean + d_var[:, None] * dvar
-        for c in self.constraints:
-            mean, var, dmean, dvar = c.model.predict_with_grad(U)
-            value, d_mean, d_var = log_probability_of_feasibility_with_grad(
-                mean, var, c.bound, c.op
-            )
             total += value
             grad += d_mean[:, None] * dmean + d_var[:, None] * dvar
         return total, grad

@@ -10,14 +10,23 @@ pending points (fantasies) without refitting its hyperparameters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.linalg import solve_triangular
+from scipy.special import ndtri
+from scipy.stats import qmc
 
 from paramscope.models.features import FeatureMap
 from paramscope.models.fit import GPHyper, GPOptions, fit_hyperparameters, prior_mode
-from paramscope.models.kernels import matern52, matern52_grad_factor, scale_inputs, sqdist
+from paramscope.models.kernels import (
+    matern52,
+    matern52_grad_factor,
+    scale_inputs,
+    sqdist,
+    weighted_differences,
+)
 from paramscope.models.linalg import (
     ModelFitError,
     cho_solve_lower,
@@ -47,6 +56,8 @@ class GaussianProcess:
     ``fit`` chooses hyperparameters (warm-started from ``hyper`` when given) and conditions on the
     data; ``condition`` adds points under the current hyperparameters (a block Cholesky update when
     already conditioned). ``predict`` returns the latent function's mean and variance (no noise).
+    ``condition`` also takes ``y: (n, k)``: ``k`` functions observed at the same points under the
+    same kernel (posterior draws, say), each with its own mean and all with one variance.
 
     Attributes:
         fmap: feature map of the space (kinds of parameters, one-hot choices).
@@ -129,7 +140,8 @@ class GaussianProcess:
         """
         hyper = self._hyper()
         Zn = self._inputs(X, hyper)
-        yn = np.asarray(y, dtype=float).reshape(-1)
+        yn = np.asarray(y, dtype=float)
+        yn = yn if yn.ndim == 2 else yn.reshape(-1)
         K22 = matern52(sqdist(Zn, Zn), hyper.outputscale) + hyper.noise * np.eye(Zn.shape[0])
         s = self._state
         if s is None:
@@ -145,6 +157,59 @@ class GaussianProcess:
             Z, yy = np.vstack([s.Z, Zn]), np.concatenate([s.y, yn])
         state = _State(Z, yy, L, cho_solve_lower(L, yy))
         return replace(self, hyper=hyper, _state=state)
+
+    def noiseless(self) -> GaussianProcess:
+        """The same kernel with no data and the noise at its floor, for conditioning on latent
+        (noise-free) values such as posterior draws.
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> math.isclose(gp.noiseless().hyper.noise, gp.options.min_noise)
+            True
+        """
+        hyper = replace(self._hyper(), log_noise=math.log(self.options.min_noise))
+        return replace(self, hyper=hyper, _state=None)
+
+    def joint_posterior(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Latent posterior mean ``(q,)`` and covariance ``(q, q)`` at ``X: (q, d)``, jointly.
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> gp = gp.condition(np.array([[0.5]]), np.array([1.0]))
+            >>> mean, cov = gp.joint_posterior(np.array([[0.5], [0.9]]))
+            >>> cov.shape, bool(np.allclose(np.diag(cov), gp.predict(np.array([[0.5], [0.9]]))[1]))
+            ((2, 2), True)
+        """
+        s, hyper = self._require()
+        Zx = self._inputs(X, hyper)
+        Kx = matern52(sqdist(Zx, s.Z), hyper.outputscale)
+        v = solve_triangular(s.L, Kx.T, lower=True, check_finite=False)
+        cov: FloatArray = matern52(sqdist(Zx, Zx), hyper.outputscale) - v.T @ v
+        mean: FloatArray = Kx @ s.alpha
+        return mean, cov
+
+    def posterior_draws(self, X: FloatArray, n_draws: int, seed: int) -> FloatArray:
+        """``(n_draws, q)`` joint draws of the latent function at ``X: (q, d)``.
+
+        Scrambled Sobol normals (the quasi-Monte Carlo base samples BoTorch uses for qLogNEI):
+        for a given seed the draws are fixed, so an acquisition averaged over them is a smooth,
+        deterministic function of the candidate.
+
+        Example:
+            >>> from paramscope.space import Space, Float
+            >>> gp = GaussianProcess(FeatureMap.from_space(Space({"x": Float(0, 1)})))
+            >>> gp = gp.condition(np.array([[0.5]]), np.array([1.0]))
+            >>> gp.posterior_draws(np.array([[0.2], [0.9]]), 8, seed=0).shape
+            (8, 2)
+        """
+        mean, cov = self.joint_posterior(X)
+        root = robust_cholesky(cov)
+        base = qmc.Sobol(X.shape[0], scramble=True, seed=seed).random(n_draws)
+        normals = ndtri(np.clip(base, 1e-10, 1.0 - 1e-10))
+        out: FloatArray = mean[None, :] + normals @ root.T
+        return out
 
     def _require(self) -> tuple[_State, GPHyper]:
         if self._state is None or self.hyper is None:
@@ -209,6 +274,8 @@ class GaussianProcess:
         Returns:
             ``mean: (m,)``, ``var: (m,)``, ``dmean: (m, d)``, ``dvar: (m, d)``. Gradients are wrt
             the ordered dims (``fmap.ordered_dims``: floats and relaxed grids); zero for choices.
+            With ``k`` targets (``condition`` on ``y: (n, k)``), ``mean: (m, k)`` and
+            ``dmean: (m, k, d)``.
 
         Example:
             >>> from paramscope.space import Space, Float
@@ -228,14 +295,18 @@ class GaussianProcess:
         var_raw = hyper.outputscale - np.einsum("nm,nm->m", v, v)
         var: FloatArray = np.maximum(var_raw, _MIN_VAR)
         w = solve_triangular(s.L, v, lower=True, trans="T", check_finite=False).T
-        Ga, Gw = G * s.alpha[None, :], G * w
-        dmean_z = -(Zx * Ga.sum(1)[:, None] - Ga @ s.Z)
-        dvar_z = 2.0 * (Zx * Gw.sum(1)[:, None] - Gw @ s.Z)
+        dvar_z = 2.0 * weighted_differences(G * w, Zx, s.Z)
         dvar_z[var_raw <= _MIN_VAR] = 0.0
+        if s.alpha.ndim == 1:
+            dmean_z = -weighted_differences(G * s.alpha, Zx, s.Z)
+        else:  # several targets: one gradient per target, (m, k, p)
+            dmean_z = -np.stack([weighted_differences(G * a, Zx, s.Z) for a in s.alpha.T], axis=1)
+        return mean, var, self._unit_grad(dmean_z, hyper), self._unit_grad(dvar_z, hyper)
+
+    def _unit_grad(self, dz: FloatArray, hyper: GPHyper) -> FloatArray:
+        """Gradients wrt the scaled features ``(..., p)`` as ones wrt the point ``(..., d)``."""
         cols = self.fmap.ordered_dims.shape[0]
         inv_l = self.fmap.col_scale[:cols] / hyper.lengthscale[self.fmap.groups[:cols]]
-        dmean = np.zeros((Zx.shape[0], self.fmap.dim))
-        dvar = np.zeros_like(dmean)
-        dmean[:, self.fmap.ordered_dims] = dmean_z[:, :cols] * inv_l
-        dvar[:, self.fmap.ordered_dims] = dvar_z[:, :cols] * inv_l
-        return mean, var, dmean, dvar
+        out = np.zeros((*dz.shape[:-1], self.fmap.dim))
+        out[..., self.fmap.ordered_dims] = dz[..., :cols] * inv_l
+        return out

@@ -110,3 +110,18 @@ def weighted_pair_sums(M: FloatArray, Z: FloatArray) -> FloatArray:
     rows = M.sum(axis=1)
     out: FloatArray = 2.0 * (Zc * Zc).T @ rows - 2.0 * np.einsum("ak,ak->k", Zc, M @ Zc)
     return out
+
+
+def weighted_differences(W: FloatArray, Zx: FloatArray, Z: FloatArray) -> FloatArray:
+    """``sum_j W_mj (Zx_m - Z_j)`` for each row ``m``: ``(m, p)`` from ``W: (m, n)``.
+
+    With ``W`` the kernel's derivative factor times per-point weights, this is minus the input
+    gradient of a weighted sum of kernel values (``dk/dz = -g(r) (z - z')``): the posterior mean's
+    gradient takes the weights ``K^-1 y``, the variance's takes ``K^-1 k(x)``.
+
+    Example:
+        >>> weighted_differences(np.ones((1, 2)), np.zeros((1, 1)), np.array([[1.0], [3.0]]))
+        array([[-4.]])
+    """
+    out: FloatArray = Zx * W.sum(axis=1)[:, None] - W @ Z
+    return out

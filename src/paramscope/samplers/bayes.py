@@ -13,7 +13,8 @@ Composition only; the maths lives in ``models/`` and ``acquisition/``. One ``sug
 3. Otherwise fits the GPs (warm-started from this sampler's previous fit on the same space), makes
    them believe their own posterior mean at the pending points (kriging believer), and for each of
    the ``n`` points maximizes LogEI x P(feasible), then believes the chosen point too, so a batch
-   and concurrent workers get distinct, useful points.
+   and concurrent workers get distinct, useful points. When the fitted noise is large, LogEI is
+   noisy EI (``acquisition/noisy.py``): averaged over joint posterior draws of the observed values.
 4. Any model failure falls back to Sobol points with a ``SamplerFallbackWarning``; ``suggest``
    never raises for a numerical reason.
 """
@@ -35,9 +36,10 @@ from paramscope.acquisition import (
     Acquisition,
     AcquisitionFunction,
     ConstraintModel,
+    LatentDraws,
+    LogNoisyEI,
     augmented_chebyshev,
     optimize_acquisition,
-    plugin_incumbent,
     random_unseen,
     random_weights,
 )
@@ -96,6 +98,7 @@ class _Models:
     constraint_gps: tuple[GaussianProcess, ...]
     anchors: FloatArray
     multi: HypervolumeModels | None = None  # two or three objectives: one GP each, log EHVI
+    draws: LatentDraws | None = None  # a noisy objective: noisy EI over these draws
 
     def believe(self, U: FloatArray) -> _Models:
         """Condition every model on its own posterior mean at ``U: (q, d)`` (kriging believer)."""
@@ -117,7 +120,9 @@ class _Models:
             objective = objective.condition(U, mean)
             if feasible.any():
                 incumbent = min(incumbent, float(mean[feasible].min()))
-        return _Models(objective, incumbent, tuple(constraints), tuple(gps), self.anchors)
+        draws = None if self.draws is None else self.draws.believe(U, feasible)
+        gps_t, constraints_t = tuple(gps), tuple(constraints)
+        return _Models(objective, incumbent, constraints_t, gps_t, self.anchors, None, draws)
 
 
 def _is_feasible(values: Mapping[str, float], constraints: Mapping[str, tuple[str, float]]) -> bool:
@@ -290,16 +295,19 @@ class BayesSampler:
             )
         picks: list[FloatArray] = []
         for _ in range(count):
-            acq = AcquisitionFunction(
-                models.objective,
-                incumbent=models.incumbent,
-                constraints=models.constraints,
-                kind=self.options.acquisition,
-                beta=self.options.ucb_beta,
-            )
-            score: Acquisition = acq
+            score: Acquisition
             if models.multi is not None:
                 score = models.multi.acquisition(models.constraints)
+            elif models.draws is not None:
+                score = LogNoisyEI(models.draws, models.constraints)
+            else:
+                score = AcquisitionFunction(
+                    models.objective,
+                    incumbent=models.incumbent,
+                    constraints=models.constraints,
+                    kind=self.options.acquisition,
+                    beta=self.options.ucb_beta,
+                )
             if cost is not None:
                 score = PerUnitCost(score, cost, self.options.cost_weight)
             u = optimize_acquisition(
@@ -357,14 +365,20 @@ class BayesSampler:
         assert gp.hyper is not None
         incumbent = float(z[feasible].min())
         noisy = gp.hyper.noise > self.options.noisy_threshold * gp.hyper.outputscale
-        ranked = z
+        ranked, draws = z, None
         if noisy and not self._gp_options.deterministic:
-            # A noisy best observation is partly luck: rank and improve on the posterior mean.
+            # A noisy best observation is partly luck: rank by the posterior mean, and improve on
+            # the plausible values of the observed points, not on one lucky draw (noisy EI).
             ranked = gp.predict_mean(data.X)
-            incumbent = plugin_incumbent(ranked[feasible])
+            incumbent = float(ranked[feasible].min())
+            if self.options.acquisition == "ei":
+                seed = int(rng.integers(2**31))
+                draws = LatentDraws.from_posterior(
+                    gp, data.X, feasible, self.options.noisy_draws, seed
+                )
         order = np.argsort(np.where(feasible, ranked, np.inf), kind="stable")[:_N_ANCHORS]
         anchors = data.X[order[feasible[order]]]
-        return _Models(gp, incumbent, tuple(constraints), tuple(gps), anchors)
+        return _Models(gp, incumbent, tuple(constraints), tuple(gps), anchors, None, draws)
 
     @property
     def _gp_options(self) -> GPOptions:

@@ -39,7 +39,9 @@ class BayesOptions:
         cost_weight: exponent of the cost in that ratio, in ``[0, 1]``.
         deterministic: the objective returns the same value for the same parameters: fix the
             GP noise at a tiny value instead of inferring it.
-        noisy_threshold: fitted noise / outputscale above which LogEI uses the plug-in incumbent.
+        noisy_threshold: fitted noise / outputscale above which EI becomes noisy EI.
+        noisy_draws: posterior draws of the observed values that noisy EI averages over (a
+            power of two: they are scrambled Sobol points).
         refit_growth: run a full multi-start hyperparameter fit when the data have grown by this
             factor since the last one; in between, one warm-started run.
         refit_tolerance: keep the last fitted hyperparameters (only conditioning on the new data)
@@ -62,6 +64,7 @@ class BayesOptions:
     cost_weight: float = 1.0
     deterministic: bool = False
     noisy_threshold: float = 1e-3
+    noisy_draws: int = 16
     refit_growth: float = 1.5
     refit_tolerance: float = 0.02
     blas_threads: int | None = 1
@@ -81,6 +84,9 @@ class BayesOptions:
             )
         if not self.ucb_beta > 0:
             raise ConfigError(f"BayesOptions: ucb_beta must be > 0, got {self.ucb_beta!r}")
+        n = self.noisy_draws
+        if not isinstance(n, int) or isinstance(n, bool) or n < 2 or n & (n - 1):
+            raise ConfigError(f"BayesOptions: noisy_draws must be a power of two >= 2, got {n!r}")
         if not self.refit_growth > 1:
             raise ConfigError(f"BayesOptions: refit_growth must be > 1, got {self.refit_growth!r}")
         if not self.refit_tolerance >= 0:
