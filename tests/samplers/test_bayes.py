@@ -274,6 +274,35 @@ def test_noisy_objective_uses_noisy_ei_and_stays_good(monkeypatch: pytest.Monkey
     assert set(made) == {BayesOptions().noisy_draws}
 
 
+def test_noisy_constrained_study_keeps_to_the_feasible_side(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Noisy objective, exact constraint x + y <= 1: noisy EI's incumbents are feasible draws only.
+    used: list[int] = []
+    original = bayes.LogNoisyEI
+
+    def spy(draws: Any, constraints: Any = ()) -> Any:
+        used.append(len(constraints))
+        return original(draws, constraints)
+
+    monkeypatch.setattr(bayes, "LogNoisyEI", spy)
+    rng = np.random.default_rng(4)
+
+    def noisy(p: Mapping[str, Any]) -> dict[str, float]:
+        clean = _feasibility_problem(p)
+        return {**clean, "value": clean["value"] + rng.normal(0, 0.05)}
+
+    trials = drive(noisy, UNIT, 30, constraints={"g": ("<=", 1.0)})
+    assert used and set(used) == {1}  # noisy EI, with the constraint's P(feasible)
+    late = trials[-10:]
+    assert sum(t.values["g"] <= 1.0 + 0.05 for t in late) >= 7
+    best = min(
+        (t for t in trials if t.values["g"] <= 1.0),
+        key=lambda t: _feasibility_problem(t.params)["value"],
+    )
+    assert _feasibility_problem(best.params)["value"] < 0.5 + 0.05
+
+
 def test_deterministic_objective_keeps_plain_log_ei(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bayes, "LogNoisyEI", lambda *a, **k: pytest.fail("noisy EI used"))
     drive(branin, BRANIN_SPACE, 14, sampler=BayesSampler(BayesOptions(deterministic=True)))
