@@ -14,13 +14,11 @@ kernel, hence one Cholesky factor and one variance: the cost is close to plain L
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import logsumexp
 
 from paramscope.acquisition.analytic import log_ei_with_grad
 from paramscope.acquisition.function import (
@@ -114,9 +112,11 @@ class LogNoisyEI:
         """``log mean_j EI_j`` ``(m,)``, its derivative wrt each draw's mean ``(m, k)`` and wrt
         the shared variance ``(m,)``. Averaged in log space, so a far tail stays finite."""
         log_ei, d_mean, d_var = log_ei_with_grad(mean, var[:, None], self.draws.incumbents[None])
-        k = log_ei.shape[1]
-        value = logsumexp(log_ei, axis=1) - math.log(k)
-        weights = np.exp(log_ei - value[:, None] - math.log(k))  # each draw's share of the mean
+        top = log_ei.max(axis=1, keepdims=True)  # log-sum-exp, shifted so the largest term is 1
+        terms = np.exp(log_ei - top)
+        total = terms.sum(axis=1)
+        value = top[:, 0] + np.log(total / log_ei.shape[1])
+        weights = terms / total[:, None]  # each draw's share of the mean
         return value, weights * d_mean, (weights * d_var).sum(axis=1)
 
 

@@ -299,8 +299,9 @@ class GaussianProcess:
         dvar_z[var_raw <= _MIN_VAR] = 0.0
         if s.alpha.ndim == 1:
             dmean_z = -weighted_differences(G * s.alpha, Zx, s.Z)
-        else:  # several targets: one gradient per target, (m, k, p)
-            dmean_z = -np.stack([weighted_differences(G * a, Zx, s.Z) for a in s.alpha.T], axis=1)
+        else:  # several targets: weighted_differences for each at once, (m, k, p)
+            W = G[:, None, :] * s.alpha.T[None]
+            dmean_z = -(Zx[:, None, :] * W.sum(axis=2)[:, :, None] - W @ s.Z)
         return mean, var, self._unit_grad(dmean_z, hyper), self._unit_grad(dvar_z, hyper)
 
     def _unit_grad(self, dz: FloatArray, hyper: GPHyper) -> FloatArray:
