@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,9 +18,16 @@ from paramscope.models.fit import (
     lengthscale_prior,
     neg_log_posterior,
 )
-from paramscope.models.kernels import matern52, sqdist
+from paramscope.models.kernels import (
+    CentredRows,
+    matern52,
+    matern52_and_grad_factor,
+    matern52_with_grad_factor,
+    sqdist,
+)
 from paramscope.models.linalg import (
     ModelFitError,
+    Workspace,
     blas_threads,
     cho_inverse,
     cho_solve_lower,
@@ -131,3 +139,43 @@ def test_cholesky_solve_and_inverse() -> None:
     np.testing.assert_allclose(cho_inverse(L), np.linalg.inv(K), atol=1e-12)
     with blas_threads(1), blas_threads(None):
         np.testing.assert_allclose(L @ L.T, K, atol=1e-12)
+
+
+def test_cached_centred_rows_give_sqdist_bit_for_bit_and_fused_kernel_matches() -> None:
+    rng = np.random.default_rng(11)
+    A, B = rng.random((7, 4)) * 3, rng.random((30, 4)) * 3
+    assert np.array_equal(CentredRows.of(B).sqdist_from(A), sqdist(A, B))
+    assert CentredRows.of(np.zeros((0, 4))).sqdist_from(A).shape == (7, 0)
+    d2 = sqdist(A, B)
+    k, g = matern52_and_grad_factor(d2, 1.3)
+    assert np.array_equal(k, matern52(d2, 1.3))
+    k_fit, g_fit = matern52_with_grad_factor(d2, 1.3)
+    np.testing.assert_allclose(k, k_fit, rtol=1e-14)
+    np.testing.assert_allclose(g, g_fit, rtol=1e-14)
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_a_reused_workspace_changes_no_bit_of_the_likelihood(deterministic: bool) -> None:
+    # The fit reuses its scratch matrices across evaluations (and across a subset of the data
+    # in the same workspace): every evaluation must equal one with fresh memory.
+    shared = _problem(deterministic, seed=3)
+    rng = np.random.default_rng(4)
+    for theta in rng.normal(-0.5, 0.4, (4, 4 if deterministic else 5)):
+        fresh = _problem(deterministic, seed=3)
+        value, grad = neg_log_posterior(theta, shared)
+        ref_value, ref_grad = neg_log_posterior(theta, fresh)
+        assert value == ref_value and np.array_equal(grad, ref_grad)
+        subset = replace(shared, F=shared.F[:10], y=shared.y[:10])
+        fresh_subset = replace(fresh, F=fresh.F[:10], y=fresh.y[:10], work=Workspace())
+        assert neg_log_posterior(theta, subset)[0] == neg_log_posterior(theta, fresh_subset)[0]
+
+
+def test_cholesky_and_inverse_in_a_workspace_equal_the_allocating_ones() -> None:
+    rng = np.random.default_rng(5)
+    A = rng.random((6, 3))
+    K = A @ A.T  # rank 3: needs jitter to factor
+    work = Workspace()
+    L = robust_cholesky(K, work)
+    assert np.array_equal(L, robust_cholesky(K))
+    assert np.array_equal(cho_inverse(L.copy(order="F")), cho_inverse(L, work))
+    assert np.array_equal(K, A @ A.T)  # the input is never overwritten

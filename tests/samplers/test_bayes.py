@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from paramscope.errors import ConfigError
-from paramscope.models import GaussianProcess, ModelFitError
+from paramscope.models import FeatureMap, GaussianProcess, ModelFitError
 from paramscope.samplers import bayes
 from paramscope.samplers.base import History
 from paramscope.samplers.bayes import BayesOptions, BayesSampler, SamplerFallbackWarning
@@ -167,6 +167,21 @@ def test_seeded_runs_repeat_exactly() -> None:
     assert BayesSampler().suggest(History(BRANIN_SPACE, tuple(first), seed=4)) != sampler.suggest(
         history
     )
+
+
+def test_cached_encodings_are_never_stale() -> None:
+    # The sampler caches each trial number's encoding; the same numbers with other parameters
+    # (another study on the same space) must be read afresh.
+    first = drive(branin, BRANIN_SPACE, 12, seed=3)
+    second = drive(branin, BRANIN_SPACE, 12, seed=5)
+    fmap = FeatureMap.from_space(BRANIN_SPACE)
+    cache: dict[int, Any] = {}
+    bayes._collect(History(BRANIN_SPACE, tuple(first)), fmap, cache)
+    cached = bayes._collect(History(BRANIN_SPACE, tuple(second)), fmap, cache)
+    fresh = bayes._collect(History(BRANIN_SPACE, tuple(second)), fmap)
+    assert np.array_equal(cached.X, fresh.X) and cached.seen == fresh.seen
+    again = bayes._collect(History(BRANIN_SPACE, tuple(second)), fmap, cache)  # now from cache
+    assert np.array_equal(again.X, fresh.X) and again.seen == fresh.seen
 
 
 def test_initial_design_is_the_sobol_sequence_and_counts_pending() -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import numpy as np
@@ -40,7 +40,13 @@ from paramscope.models.kernels import (
     sqdist,
     weighted_pair_sums,
 )
-from paramscope.models.linalg import ModelFitError, cho_inverse, cho_solve_lower, robust_cholesky
+from paramscope.models.linalg import (
+    ModelFitError,
+    Workspace,
+    cho_inverse,
+    cho_solve_lower,
+    robust_cholesky,
+)
 from paramscope.space import FloatArray
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -139,7 +145,8 @@ def prior_mode(d: int, options: GPOptions | None = None) -> GPHyper:
 
 @dataclass(frozen=True)
 class MLLProblem:
-    """The data and settings of one hyperparameter fit (``F: (n, p)``, ``y: (n,)``, ``d`` params).
+    """The data and settings of one hyperparameter fit (``F: (n, p)``, ``y: (n,)``, ``d`` params),
+    and the scratch matrices its evaluations reuse.
 
     Example:
         >>> MLLProblem(np.zeros((2, 1)), np.zeros(2), np.array([0]), 1, GPOptions()).d
@@ -151,6 +158,7 @@ class MLLProblem:
     groups: NDArray[np.int64]
     d: int
     options: GPOptions
+    work: Workspace = field(default_factory=Workspace, compare=False, repr=False)
 
 
 def _unpack(theta: FloatArray, p: MLLProblem) -> GPHyper:
@@ -193,18 +201,22 @@ def neg_log_posterior(theta: FloatArray, p: MLLProblem) -> tuple[float, FloatArr
     h = _unpack(theta, p)
     n = p.y.shape[0]
     Z = scale_inputs(p.F, h.lengthscale, p.groups)
-    D2 = sqdist(Z, Z)
-    Kf, G = matern52_with_grad_factor(D2, h.outputscale)
-    K = Kf.copy()
+    work = p.work
+    D2 = sqdist(Z, Z, work)
+    Kf, G = matern52_with_grad_factor(D2, h.outputscale, work)
+    K = work.array("covariance", Kf.shape)
+    np.copyto(K, Kf)
     K.flat[:: n + 1] += h.noise
-    L = robust_cholesky(K)
+    L = robust_cholesky(K, work)
     alpha = cho_solve_lower(L, p.y)
     mll = -0.5 * float(p.y @ alpha) - float(np.log(np.diag(L)).sum()) - 0.5 * n * _LOG_2PI
-    W = np.outer(alpha, alpha) - cho_inverse(L)
-    S = weighted_pair_sums(W * G, Z)
+    W = np.outer(alpha, alpha, out=work.array("weights", Kf.shape))
+    W -= cho_inverse(L, work)  # L is spent: its buffer now holds the inverse
+    WG = np.multiply(W, G, out=work.array("product", Kf.shape))
+    S = weighted_pair_sums(WG, Z)
     grad = np.empty_like(theta)
     grad[: p.d] = 0.5 * np.bincount(p.groups, weights=S, minlength=p.d)
-    grad[p.d] = 0.5 * float(np.sum(W * Kf))
+    grad[p.d] = 0.5 * float(np.sum(np.multiply(W, Kf, out=WG)))
     if not p.options.deterministic:
         grad[p.d + 1] = 0.5 * h.noise * float(np.trace(W))
     lp, lp_grad = _log_prior(theta, p)

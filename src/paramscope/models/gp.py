@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -21,8 +22,9 @@ from scipy.stats import qmc
 from paramscope.models.features import FeatureMap
 from paramscope.models.fit import GPHyper, GPOptions, fit_hyperparameters, prior_mode
 from paramscope.models.kernels import (
+    CentredRows,
     matern52,
-    matern52_grad_factor,
+    matern52_and_grad_factor,
     scale_inputs,
     sqdist,
     weighted_differences,
@@ -47,6 +49,11 @@ class _State:
     y: FloatArray
     L: FloatArray
     alpha: FloatArray
+
+    @cached_property
+    def rows(self) -> CentredRows:
+        """``Z`` centred, for distances to it (computed once, not once per prediction)."""
+        return CentredRows.of(self.Z)
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,7 +191,7 @@ class GaussianProcess:
         """
         s, hyper = self._require()
         Zx = self._inputs(X, hyper)
-        Kx = matern52(sqdist(Zx, s.Z), hyper.outputscale)
+        Kx = matern52(s.rows.sqdist_from(Zx), hyper.outputscale)
         v = solve_triangular(s.L, Kx.T, lower=True, check_finite=False)
         cov: FloatArray = matern52(sqdist(Zx, Zx), hyper.outputscale) - v.T @ v
         mean: FloatArray = Kx @ s.alpha
@@ -219,7 +226,8 @@ class GaussianProcess:
     def predict_mean(self, X: FloatArray) -> FloatArray:
         """Posterior mean ``(m,)`` alone (no variance solve: cheap on big designs)."""
         s, hyper = self._require()
-        out: FloatArray = matern52(sqdist(self._inputs(X, hyper), s.Z), hyper.outputscale) @ s.alpha
+        Kx = matern52(s.rows.sqdist_from(self._inputs(X, hyper)), hyper.outputscale)
+        out: FloatArray = Kx @ s.alpha
         return out
 
     def predict(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -235,7 +243,7 @@ class GaussianProcess:
         """
         s, hyper = self._require()
         Zx = self._inputs(X, hyper)
-        Kx = matern52(sqdist(Zx, s.Z), hyper.outputscale)
+        Kx = matern52(s.rows.sqdist_from(Zx), hyper.outputscale)
         mean: FloatArray = Kx @ s.alpha
         v = solve_triangular(s.L, Kx.T, lower=True, check_finite=False)
         var: FloatArray = np.maximum(hyper.outputscale - np.einsum("nm,nm->m", v, v), _MIN_VAR)
@@ -287,9 +295,7 @@ class GaussianProcess:
         """
         s, hyper = self._require()
         Zx = self._inputs(X, hyper)
-        D2 = sqdist(Zx, s.Z)
-        Kx = matern52(D2, hyper.outputscale)
-        G = matern52_grad_factor(D2, hyper.outputscale)
+        Kx, G = matern52_and_grad_factor(s.rows.sqdist_from(Zx), hyper.outputscale)
         mean: FloatArray = Kx @ s.alpha
         v = solve_triangular(s.L, Kx.T, lower=True, check_finite=False)
         var_raw = hyper.outputscale - np.einsum("nm,nm->m", v, v)
