@@ -6,14 +6,15 @@ trial: fitted kernel parameters), then ``--steps`` timed ask/tell rounds. Report
 a sampler call at each size. paramscope's full multi-start refit (every time the data grow by
 ``refit_growth``) is reported separately as ``cold`` (a fresh sampler on the same history).
 
-``--run N`` instead drives each sampler through a whole N-trial study of the same function and
-reports the mean seconds per sampler call over the 20 trials before 100, 300, 500 (so the full
-refits, warm starts and a real, clustered history are all in the figure), twice: with the
+``--run N`` instead drives each sampler through whole N-trial studies of the same function
+(``--seeds`` of them, median reported: one study's figure moves by a fifth with where its refits
+fall) and reports the mean seconds per sampler call over the 20 trials before 100, 300, 500 (so
+the full refits, warm starts and a real, clustered history are all in the figure), twice: with the
 defaults (noise inferred; paramscope switches to noisy EI when the fitted noise is large) and
 with both samplers told the objective is deterministic, the setting of the quality benchmark.
 
 Run: ``.venv/bin/python -m benchmarks.bayes_overhead [--sizes 100 300 500] [--steps 5]``, or
-``.venv/bin/python -m benchmarks.bayes_overhead --run 500``
+``.venv/bin/python -m benchmarks.bayes_overhead --run 500 --seeds 3``
 (Optuna's GPSampler needs ``torch``; without it only paramscope is timed.)
 """
 
@@ -91,7 +92,7 @@ def optuna_time(points: np.ndarray, steps: int) -> float:
     return float(np.mean([step() for _ in range(steps)]))
 
 
-def paramscope_run(n: int, deterministic: bool = False) -> list[float]:
+def paramscope_run(n: int, deterministic: bool = False, seed: int = 0) -> list[float]:
     """Seconds of each ``suggest`` call in one sequential ``n``-trial study."""
     space = Space({f"x{i}": Float(0.0, 1.0) for i in range(DIM)})
     sampler = BayesSampler(BayesOptions(deterministic=deterministic))
@@ -99,7 +100,7 @@ def paramscope_run(n: int, deterministic: bool = False) -> list[float]:
     times = []
     for i in range(n):
         t0 = time.perf_counter()
-        params = sampler.suggest(History(space, tuple(trials), seed=0))[0]
+        params = sampler.suggest(History(space, tuple(trials), seed=seed))[0]
         times.append(time.perf_counter() - t0)
         value = ackley(space.encode(params))
         trials.append(
@@ -108,13 +109,13 @@ def paramscope_run(n: int, deterministic: bool = False) -> list[float]:
     return times
 
 
-def optuna_run(n: int, deterministic: bool = False) -> list[float]:
+def optuna_run(n: int, deterministic: bool = False, seed: int = 0) -> list[float]:
     """Seconds of each GPSampler ``ask`` in one sequential ``n``-trial study."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dists = {f"x{i}": optuna.distributions.FloatDistribution(0.0, 1.0) for i in range(DIM)}
-    sampler = optuna.samplers.GPSampler(seed=0, deterministic_objective=deterministic)
+    sampler = optuna.samplers.GPSampler(seed=seed, deterministic_objective=deterministic)
     study = optuna.create_study(sampler=sampler)
     times = []
     for _ in range(n):
@@ -125,43 +126,75 @@ def optuna_run(n: int, deterministic: bool = False) -> list[float]:
     return times
 
 
-def run_table(n: int, with_peer: bool) -> None:
+def _window_means(times: list[float], ends: list[int]) -> list[float]:
+    """Mean seconds of the 20 calls before each checkpoint."""
+    return [float(np.mean(times[end - 20 : end])) for end in ends]
+
+
+def run_table(n: int, with_peer: bool, seeds: int) -> None:
     """Mean seconds per call over the 20 trials before each checkpoint of a whole study, with the
-    defaults and told deterministic; the table is printed and written to RESULTS.md."""
-    rows, totals = [], []
-    for deterministic, setting in ((False, "noise inferred"), (True, "deterministic")):
-        ours = paramscope_run(n, deterministic)
-        other = optuna_run(n, deterministic) if with_peer else None
-        for end in [c for c in (100, 300, 500, 1000) if c <= n]:
-            mine = float(np.mean(ours[end - 20 : end]))
-            theirs = float(np.mean(other[end - 20 : end])) if other is not None else math.nan
-            peer = f"{theirs:.3f}" if other is not None else "n/a (no torch)"
-            rows.append([end, setting, f"{mine:.3f}", peer, f"{mine / theirs:.2f}"])
+    defaults and told deterministic, median over ``seeds`` studies; the table is printed and
+    written to RESULTS.md."""
+    ends = [c for c in (100, 300, 500, 1000) if c <= n]
+    settings = ((False, "noise inferred"), (True, "deterministic"))
+    rows, totals, done, todo = [], [], 0, len(settings) * seeds * (2 if with_peer else 1)
+    for deterministic, setting in settings:
+        ours, other, our_totals, other_totals = [], [], [], []
+        for seed in range(seeds):  # alternate the samplers so machine noise hits both alike
+            times = paramscope_run(n, deterministic, seed)
+            ours.append(_window_means(times, ends))
+            our_totals.append(sum(times))
+            done += 1
+            print(f"[{done}/{todo}] paramscope, {setting}, seed {seed}: {sum(times):.1f} s")
+            if with_peer:
+                times = optuna_run(n, deterministic, seed)
+                other.append(_window_means(times, ends))
+                other_totals.append(sum(times))
+                done += 1
+                print(f"[{done}/{todo}] GPSampler, {setting}, seed {seed}: {sum(times):.1f} s")
+        mine = np.median(np.array(ours), axis=0)
+        theirs = np.median(np.array(other), axis=0) if with_peer else np.full(len(ends), math.nan)
+        ratios = np.array(ours) / np.array(other) if with_peer else np.full((1, len(ends)), np.nan)
+        for k, end in enumerate(ends):
+            peer = f"{theirs[k]:.3f}" if with_peer else "n/a (no torch)"
+            spread = f"{ratios[:, k].min():.2f}-{ratios[:, k].max():.2f}"
+            ratio = f"{mine[k] / theirs[k]:.2f}"
+            rows.append([end, setting, f"{mine[k]:.3f}", peer, ratio, spread])
         totals.append(
-            f"{setting}: paramscope {sum(ours):.1f} s"
-            + (f", Optuna GPSampler {sum(other):.1f} s" if other is not None else "")
+            f"{setting}: paramscope {np.median(our_totals):.1f} s"
+            + (f", Optuna GPSampler {np.median(other_totals):.1f} s" if with_peer else "")
         )
-    header = ["trials (10 d)", "setting", "paramscope s/trial", "Optuna GPSampler s/trial", "ratio"]
+    header = [
+        "trials (10 d)",
+        "setting",
+        "paramscope s/trial",
+        "Optuna GPSampler s/trial",
+        "ratio",
+        "ratio per seed",
+    ]
     body = (
-        "Seconds per sampler call (mean over the 20 calls before each checkpoint) in one "
-        f"sequential {n}-trial study of 10-d Ackley, with each sampler's defaults (noise "
-        "inferred) and with both told the objective is deterministic (paramscope's "
-        "`deterministic`, GPSampler's `deterministic_objective`), as in the quality table. With "
-        "noise inferred, paramscope's GP fits some noise to Ackley's ripples and uses noisy EI, "
-        "whose 16 posterior draws cost more per call and more optimizer iterations.\n\n"
-        f"{markdown_table(header, rows)}\n\nTotal sampler time: {'; '.join(totals)}."
+        "Seconds per sampler call (mean over the 20 calls before each checkpoint) in a "
+        f"sequential {n}-trial study of 10-d Ackley, median over {seeds} seeded studies per "
+        "sampler (the ratio column divides the medians; the last column is the range of the "
+        "per-seed ratios). With each sampler's defaults (noise inferred) and with both told the "
+        "objective is deterministic (paramscope's `deterministic`, GPSampler's "
+        "`deterministic_objective`), as in the quality table. With noise inferred, paramscope's "
+        "GP fits some noise to Ackley's ripples and uses noisy EI, whose 16 posterior draws cost "
+        "more per call and more optimizer iterations.\n\n"
+        f"{markdown_table(header, rows)}\n\nMedian total sampler time per study: "
+        f"{'; '.join(totals)}."
     )
     print(body)
-    write_section(
-        "Bayesian optimization overhead", f"python -m benchmarks.bayes_overhead --run {n}", body
-    )
+    command = f"python -m benchmarks.bayes_overhead --run {n} --seeds {seeds}"
+    write_section("Bayesian optimization overhead", command, body)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 500])
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--run", type=int, default=0, help="time one whole study of N trials")
+    parser.add_argument("--run", type=int, default=0, help="time whole studies of N trials")
+    parser.add_argument("--seeds", type=int, default=3, help="studies per sampler with --run")
     args = parser.parse_args()
     peer: Callable[[np.ndarray, int], float] | None = optuna_time
     try:
@@ -170,7 +203,7 @@ def main() -> None:
     except ImportError:
         peer = None
     if args.run:
-        run_table(args.run, peer is not None)
+        run_table(args.run, peer is not None, args.seeds)
         return
     print("| trials (10 d) | paramscope s/trial | paramscope cold s | Optuna GPSampler s/trial |")
     print("|---:|---:|---:|---:|")
