@@ -31,18 +31,17 @@ from benchmarks.bayes import (
     OUT,
     REGRET_FLOOR,
     fingerprint_note,
-    gp_available,
     make_loop,
-    sampler_fingerprint,
+    publish,
+    run_missing,
+    runnable_methods,
 )
 from benchmarks.results import (
     load_runs,
     markdown_table,
     median,
     restore_peer_runs,
-    stream_rows,
     sync_peer_runs,
-    write_section,
 )
 from paramscope.problems import optimization_problems
 
@@ -108,7 +107,7 @@ def _progress(row: dict[str, Any]) -> str:
 def command_run(args: argparse.Namespace) -> None:
     restore_peer_runs(RUNS)
     done = {(r["method"], r["problem"], r["seed"], r["workers"]) for r in load_runs(RUNS)}
-    methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
+    methods = runnable_methods(args.methods)
     wanted = [
         (m, p, s, w)
         for s in range(args.seeds)
@@ -116,10 +115,7 @@ def command_run(args: argparse.Namespace) -> None:
         for m in methods
         for w in WORKERS
     ]
-    fingerprint = sampler_fingerprint()  # loads the sampler before the workers fork
-    jobs = [(*job, fingerprint) for job in wanted if job not in done]
-    print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS}); sampler {fingerprint}")
-    stream_rows(RUNS, _job, jobs, args.jobs, _progress)
+    run_missing(RUNS, wanted, done, _job, _progress, args.jobs)
 
 
 def gap(log10_one: float, log10_four: float) -> float:
@@ -290,16 +286,13 @@ def command_report(args: argparse.Namespace) -> None:
         f"{_peer_table(values, problems)}\n\n{_summary(values, problems)}\n\n"
         f"{fingerprint_note(rows)}\n"
     )
-    if not gp_available():
-        body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
     bimodal = " ".join(p for p in PROBLEMS if p in BIMODAL)
     command = (
         "python -m benchmarks.async_workers run --seeds 20 --jobs 2 && "
         f"python -m benchmarks.async_workers run --seeds 30 --jobs 2 --problems {bimodal} && "
         "python -m benchmarks.async_workers report"
     )
-    write_section("Asynchronous workers", command, body)
-    print(body)
+    publish("Asynchronous workers", command, body)
 
 
 def main() -> None:

@@ -199,6 +199,35 @@ def gp_available() -> bool:
     return True
 
 
+def runnable_methods(methods: list[str]) -> list[str]:
+    """``methods`` without Optuna's GPSampler when PyTorch (which it needs) is not installed."""
+    return [m for m in methods if m != "optuna-gp" or gp_available()]
+
+
+def run_missing(
+    runs: Path,
+    wanted: list[tuple[Any, ...]],
+    done: set[tuple[Any, ...]],
+    job: Callable[[Any], dict[str, Any]],
+    progress: Callable[[dict[str, Any]], str],
+    n_jobs: int,
+) -> None:
+    """Run the ``wanted`` keys not ``done`` yet, each as ``job((*key, fingerprint))``, appending
+    the rows to ``runs`` as they finish."""
+    fingerprint = sampler_fingerprint()  # loads the sampler before the workers fork
+    jobs = [(*key, fingerprint) for key in wanted if key not in done]
+    print(f"{len(jobs)} runs to do ({len(done)} already in {runs}); sampler {fingerprint}")
+    stream_rows(runs, job, jobs, n_jobs, progress)
+
+
+def publish(section: str, command: str, body: str) -> None:
+    """Write ``body`` as the RESULTS.md ``section`` (noting a missing GPSampler); print it."""
+    if not gp_available():
+        body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
+    write_section(section, command, body)
+    print(body)
+
+
 def _done(path: Path) -> set[tuple[str, str, int]]:
     return {(r["method"], r["problem"], r["seed"]) for r in load_runs(path)}
 
@@ -213,18 +242,9 @@ def _progress(row: dict[str, Any]) -> str:
 
 def command_run(args: argparse.Namespace) -> None:
     restore_peer_runs(RUNS)
-    methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
-    done = _done(RUNS)
-    jobs = [
-        (m, p, s)
-        for s in range(args.seeds)
-        for p in args.problems
-        for m in methods
-        if (m, p, s) not in done
-    ]
-    fingerprint = sampler_fingerprint()  # loads the sampler before the workers fork
-    print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS}); sampler {fingerprint}")
-    stream_rows(RUNS, _job, [(*job, fingerprint) for job in jobs], args.jobs, _progress)
+    methods = runnable_methods(args.methods)
+    wanted = [(m, p, s) for s in range(args.seeds) for p in args.problems for m in methods]
+    run_missing(RUNS, wanted, _done(RUNS), _job, _progress, args.jobs)
 
 
 def regrets_by(rows: list[dict[str, Any]], column: str) -> dict[tuple[str, str], list[float]]:
@@ -387,16 +407,13 @@ def command_report(args: argparse.Namespace) -> None:
         "test of paramscope's final log10 regrets against each peer's, per problem:\n\n"
         f"{_significance_table(rows, main)}\n\n{_noisy_section(rows)}{fingerprint_note(rows)}\n"
     )
-    if not gp_available():
-        body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
     command = (
         f"python -m benchmarks.bayes run --seeds {SEEDS} --jobs 2 && "
         f"python -m benchmarks.bayes run --seeds 30 --jobs 2 --problems {' '.join(BIMODAL)} && "
         f"python -m benchmarks.bayes run --seeds {SEEDS} --jobs 2 --problems {' '.join(NOISY)} && "
         "python -m benchmarks.bayes report"
     )
-    write_section("Bayesian optimization", command, body)
-    print(body)
+    publish("Bayesian optimization", command, body)
 
 
 def main() -> None:

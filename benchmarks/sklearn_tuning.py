@@ -29,19 +29,18 @@ from benchmarks.bayes import (
     METHODS,
     OUT,
     fingerprint_note,
-    gp_available,
     make_loop,
     paramscope_wins,
+    publish,
     ranked_table,
-    sampler_fingerprint,
+    run_missing,
+    runnable_methods,
 )
 from benchmarks.results import (
     load_runs,
     median,
     restore_peer_runs,
-    stream_rows,
     sync_peer_runs,
-    write_section,
 )
 from paramscope.problems import Problem
 
@@ -211,13 +210,10 @@ def _progress(row: dict[str, Any]) -> str:
 def command_run(args: argparse.Namespace) -> None:
     restore_peer_runs(RUNS)
     done = {(r["method"], r["task"], r["seed"]) for r in load_runs(RUNS)}
-    methods = [m for m in args.methods if m != "optuna-gp" or gp_available()]
+    methods = runnable_methods(args.methods)
     wanted = [(DEFAULTS, t, 0) for t in args.tasks]
     wanted += [(m, t, s) for s in range(args.seeds) for t in args.tasks for m in methods]
-    fingerprint = sampler_fingerprint()  # loads the sampler before the workers fork
-    jobs = [(*job, fingerprint) for job in wanted if job not in done]
-    print(f"{len(jobs)} runs to do ({len(done)} already in {RUNS}); sampler {fingerprint}")
-    stream_rows(RUNS, _job, jobs, args.jobs, _progress)
+    run_missing(RUNS, wanted, done, _job, _progress, args.jobs)
 
 
 def _describe(task: Task, default_error: float) -> str:
@@ -263,14 +259,11 @@ def command_report(args: argparse.Namespace) -> None:
         "(ranks and wins compare the medians as printed, to 4 decimals; equal ones tie).\n\n"
         f"{fingerprint_note(rows)}\n"
     )
-    if not gp_available():
-        body += "\nOptuna's GPSampler was not run: PyTorch is not installed in this environment.\n"
     command = (
         "python -m benchmarks.sklearn_tuning run --seeds 5 --jobs 2 && "
         "python -m benchmarks.sklearn_tuning report"
     )
-    write_section("Tuning scikit-learn models", command, body)
-    print(body)
+    publish("Tuning scikit-learn models", command, body)
 
 
 def main() -> None:
